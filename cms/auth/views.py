@@ -1,0 +1,100 @@
+"""Login with a throttle per client address and per account, and logout as a POST."""
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import LoginManager, current_user, login_user, logout_user
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .. import throttle
+from ..extensions import db
+from ..models import Author
+from .forms import LoginForm
+
+bp = Blueprint("auth", __name__)
+
+# Checked when the username is unknown, so a wrong name costs as much time as a wrong password.
+_DUMMY_HASH = generate_password_hash("causerie-timing-equaliser")
+
+
+def init_login(login_manager: LoginManager, app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to continue.")
+
+    @login_manager.user_loader
+    def load_author(author_id: str) -> Author | None:
+        return db.session.get(Author, int(author_id)) if author_id.isdigit() else None
+
+
+def safe_next(target: str | None) -> str | None:
+    """`target` when it is a path on this site, None for anything that could lead elsewhere."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or any(ord(c) < 32 for c in target):
+        return None
+    return target
+
+
+def find_author(username: str) -> Author | None:
+    return db.session.scalar(select(Author).where(func.lower(Author.username) == username.lower()))
+
+
+def _throttle_keys(username: str) -> tuple[str, str]:
+    return f"login-client:{request.remote_addr}", f"login-account:{username.lower()[:64]}"
+
+
+def _is_throttled(username: str) -> bool:
+    client_key, account_key = _throttle_keys(username)
+    window = current_app.config["LOGIN_WINDOW_SECONDS"]
+    return throttle.is_limited(
+        client_key, current_app.config["LOGIN_ATTEMPTS_PER_CLIENT"], window
+    ) or throttle.is_limited(account_key, current_app.config["LOGIN_ATTEMPTS_PER_ACCOUNT"], window)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("editor.dashboard"))
+    form = LoginForm(next=request.args.get("next", ""))
+    if not form.validate_on_submit():
+        return render_template("auth/login.html", form=form)
+
+    username = form.username.data.strip()
+    if _is_throttled(username):
+        minutes = current_app.config["LOGIN_WINDOW_SECONDS"] // 60
+        form.password.errors.append(
+            _("Too many failed attempts. Please wait %(minutes)d minutes and try again.", minutes=minutes)
+        )
+        return render_template("auth/login.html", form=form), 429
+
+    author = find_author(username)
+    if author is None:
+        check_password_hash(_DUMMY_HASH, form.password.data)
+    if author is None or not author.check_password(form.password.data):
+        for key in _throttle_keys(username):
+            throttle.record(key)
+        db.session.commit()
+        # One message for a wrong name and a wrong password: it tells nobody which accounts exist.
+        form.password.errors.append(_("Wrong username or password."))
+        return render_template("auth/login.html", form=form)
+
+    for key in _throttle_keys(username):
+        throttle.forget(key)
+    db.session.commit()
+    session.clear()  # a fresh session at login: nothing planted before it survives
+    login_user(author)
+    flash(_("Welcome back, %(name)s.", name=author.display_name), "success")
+    return redirect(safe_next(form.next.data) or url_for("editor.dashboard"))
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    session.clear()
+    flash(_("You are logged out."), "success")
+    return redirect(url_for("blog.index"))

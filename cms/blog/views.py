@@ -1,0 +1,112 @@
+"""Public pages. Drafts and scheduled posts exist only for a logged-in author."""
+
+from collections import Counter
+from datetime import datetime
+
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..clock import local_to_utc, utc_to_local
+from ..extensions import db
+from ..models import Post, Tag, post_tags
+from ..posts import is_visible, published_posts, refresh_rendering
+from ..site import site_settings
+
+bp = Blueprint("blog", __name__)
+
+
+def paginate_posts(query):
+    """One page of posts (?page=N), rendered with the current renderer; 404 past the last page."""
+    settings = site_settings()
+    page = db.paginate(query, per_page=settings.posts_per_page, max_per_page=100, count=True)
+    refresh_rendering(page.items, settings.language)
+    return page
+
+
+def visible_post_or_404(slug: str) -> Post:
+    """The post at `slug`; drafts and scheduled posts are 404 except for the logged-in author."""
+    post = db.first_or_404(select(Post).where(Post.slug == slug))
+    if not post.is_public and not current_user.is_authenticated:
+        abort(404)
+    return post
+
+
+@bp.get("/")
+def index():
+    return render_template("blog/index.html", page=paginate_posts(published_posts()))
+
+
+@bp.get("/posts/<slug>/")
+def post(slug: str):
+    post = visible_post_or_404(slug)
+    refresh_rendering([post], site_settings().language)
+    return render_template("blog/post.html", post=post)
+
+
+@bp.get("/tags/<slug>/")
+def tag(slug: str):
+    tag = db.first_or_404(select(Tag).where(Tag.slug == slug))
+    query = published_posts().where(Post.tags.any(Tag.id == tag.id))
+    return render_template("blog/tag.html", tag=tag, page=paginate_posts(query))
+
+
+@bp.get("/archive/")
+def archives():
+    """Months that have posts, newest first, counted in the site's time zone."""
+    tz = site_settings().timezone
+    dates = db.session.scalars(published_posts().with_only_columns(Post.published_at))
+    months = Counter((d.year, d.month) for d in (utc_to_local(d, tz) for d in dates))
+    entries = [(datetime(year, month, 1), count) for (year, month), count in months.items()]
+    return render_template("blog/archives.html", months=sorted(entries, reverse=True))
+
+
+@bp.get("/archive/<int:year>/<int:month>/")
+def archive(year: int, month: int):
+    if not (1 <= month <= 12 and 1900 <= year <= 9999):
+        abort(404)
+    tz = site_settings().timezone
+    start = local_to_utc(datetime(year, month, 1), tz)
+    end = local_to_utc(datetime(year + month // 12, month % 12 + 1, 1), tz)
+    query = published_posts().where(Post.published_at >= start, Post.published_at < end)
+    return render_template("blog/archive.html", month=datetime(year, month, 1), page=paginate_posts(query))
+
+
+@bp.get("/feed.xml")
+def feed():
+    posts = db.session.scalars(published_posts().limit(current_app.config["FEED_SIZE"])).all()
+    refresh_rendering(posts, site_settings().language)
+    xml = render_template("blog/feed.xml", posts=posts)
+    return Response(xml, mimetype="application/atom+xml")
+
+
+@bp.get("/sitemap.xml")
+def sitemap():
+    posts = db.session.execute(
+        published_posts().with_only_columns(Post.slug, Post.updated_at, Post.published_at)
+    ).all()
+    tags = db.session.scalars(
+        select(Tag.slug).join(post_tags).join(Post).where(is_visible()).distinct()
+    ).all()
+    xml = render_template("blog/sitemap.xml", posts=posts, tags=tags)
+    return Response(xml, mimetype="application/xml")
+
+
+@bp.get("/robots.txt")
+def robots():
+    lines = [
+        "User-agent: *",
+        f"Disallow: {url_for('editor.dashboard')}",
+        f"Disallow: {url_for('auth.login')}",
+        f"Sitemap: {url_for('blog.sitemap', _external=True)}",
+    ]
+    return Response("\n".join(lines) + "\n", mimetype="text/plain")
+
+
+@bp.app_template_global()
+def canonical_url() -> str:
+    """This page's address without tracking or other stray query arguments (page is kept)."""
+    args = dict(request.view_args or {})
+    if request.args.get("page", "1") != "1":
+        args["page"] = request.args["page"]
+    return url_for(request.endpoint, _external=True, **args)

@@ -1,0 +1,52 @@
+"""Styled error pages in the site's language: 400, 403, 404, 405, 413, 429, 500 and a stale form."""
+
+from flask import Flask, current_app, render_template
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from markupsafe import escape
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .extensions import db
+
+MESSAGES = {
+    400: (_l("Bad request"), _l("The request could not be understood.")),
+    403: (_l("Forbidden"), _l("You are not allowed to do that.")),
+    404: (_l("Page not found"), _l("There is nothing at this address. It may have moved.")),
+    405: (_l("Method not allowed"), _l("This address does not accept that kind of request.")),
+    413: (_l("Too large"), _l("What you sent is larger than this site accepts.")),
+    429: (_l("Too many requests"), _l("Please slow down and try again in a few minutes.")),
+    500: (_l("Something went wrong"), _l("The error has been logged. Please try again later.")),
+    503: (_l("Temporarily unavailable"), _l("The site cannot save anything right now. Please try again later.")),
+}
+
+
+def render_error(code: int, message: str | None = None):
+    title, default_message = MESSAGES.get(code, MESSAGES[500])
+    message = message or default_message
+    try:
+        page = render_template("errors/error.html", code=code, title=title, message=message)
+    except Exception:  # the page itself failed (say the database is gone): plain HTML still answers
+        current_app.logger.exception("error page %s could not be rendered", code)
+        page = f"<!doctype html><title>{code}</title><h1>{escape(title)}</h1><p>{escape(message)}</p>"
+    return page, code
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def stale_form(error: CSRFError):
+        return render_error(
+            400, _l("This form has expired or was sent from elsewhere. Go back, reload the page and try again.")
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if error.code is None or error.code < 400:
+            return error
+        # A view may pass its own user-facing message: abort(403, description=...).
+        custom = error.description if error.description != type(error).description else None
+        return render_error(error.code, custom)
+
+    @app.errorhandler(InternalServerError)
+    def server_error(error: InternalServerError):
+        db.session.rollback()  # a failed transaction must not break the error page's own queries
+        return render_error(500)

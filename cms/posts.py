@@ -1,0 +1,73 @@
+"""Post rules shared by the public pages and the editor: visibility, rendering, tags."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import ColumnElement, Select, and_, select
+
+from . import markup
+from .clock import utcnow
+from .extensions import db
+from .models import PUBLISHED, Post, Tag
+from .slugs import slugify
+
+
+def is_visible() -> ColumnElement[bool]:
+    """The condition for a post a visitor may see: published, and its date has come."""
+    return and_(Post.status == PUBLISHED, Post.published_at <= utcnow())
+
+
+def published_posts() -> Select:
+    """Posts a visitor may see, newest first."""
+    return select(Post).where(is_visible()).order_by(Post.published_at.desc(), Post.id.desc())
+
+
+def render_key(language: str) -> str:
+    """Names what produced stored HTML: the renderer's version and the language's typography."""
+    return f"{markup.RENDERER_VERSION}:{language}"
+
+
+def render(post: Post, language: str) -> None:
+    """Store the post's HTML, excerpt and summary, rendered from its Markdown."""
+    rendered = markup.render_post(post.body, language)
+    post.body_html = rendered.body_html
+    post.excerpt_html = rendered.excerpt_html
+    post.summary = rendered.summary
+    post.has_more = rendered.has_more
+    post.render_key = render_key(language)
+
+
+def refresh_rendering(posts: Iterable[Post], language: str) -> None:
+    """Re-render posts whose stored HTML came from an older renderer or another language.
+    Nearly always a string comparison per post; commits only when something was re-rendered."""
+    stale = [post for post in posts if post.render_key != render_key(language)]
+    for post in stale:
+        render(post, language)
+    if stale:
+        db.session.commit()
+
+
+def parse_tag_names(text: str) -> list[str]:
+    """'Web, web , Écriture,' -> ['Web', 'Écriture']: trimmed, deduplicated by slug, order kept."""
+    names: dict[str, str] = {}
+    for raw in text.split(","):
+        name = " ".join(raw.split())[:80]
+        slug = slugify(name)
+        if slug and slug not in names:
+            names[slug] = name
+    return list(names.values())
+
+
+def tags_named(names: list[str]) -> list[Tag]:
+    """The tags with these names, created on the fly when missing (matched by slug)."""
+    wanted = {slugify(name): name for name in names}
+    existing = {tag.slug: tag for tag in db.session.scalars(select(Tag).where(Tag.slug.in_(wanted)))}
+    tags = []
+    for slug, name in wanted.items():
+        tag = existing.get(slug)
+        if tag is None:
+            tag = Tag(name=name, slug=slug)
+            db.session.add(tag)
+        tags.append(tag)
+    return tags

@@ -1,0 +1,53 @@
+"""Security on every response: headers, trusted proxies, cookie flags, and the secret key check."""
+
+import click
+from flask import Flask, Response, has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .config import DEV_SECRET_KEY
+
+# The site's own pages use no inline script or style, so the policy can be strict.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "DENY",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Marks the session cookie Secure whenever the request itself came over HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return app.config["SESSION_COOKIE_SECURE"] or (has_request_context() and request.is_secure)
+
+
+def check_secret_key(app: Flask) -> None:
+    """Warn about the development key; refuse to serve with it outside debug mode and the CLI."""
+    if app.config["SECRET_KEY"] != DEV_SECRET_KEY:
+        return
+    message = "SECRET_KEY is the development default: run `flask --app app init` to set a real one."
+    in_cli = click.get_current_context(silent=True) is not None
+    if not (app.debug or app.testing or in_cli):
+        raise RuntimeError(message)
+    app.logger.warning(message)
+
+
+def init_app(app: Flask) -> None:
+    check_secret_key(app)
+    app.session_interface = SessionInterface()
+    proxies = int(app.config["PROXY_COUNT"])
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+
+    @app.after_request
+    def add_security_headers(response: Response) -> Response:
+        for name, value in HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response

@@ -1,0 +1,24 @@
+"""Readable URL slugs: accents folded, lowercase ASCII words joined by hyphens."""
+
+import re
+import unicodedata
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# Letters that have no decomposition but an obvious ASCII spelling.
+_SPELLED = str.maketrans(
+    {"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss", "ø": "o", "Ø": "o", "ł": "l", "Ł": "l"}
+)
+
+
+def slugify(text: str, max_length: int = 80) -> str:
+    """'Été à Montréal !' -> 'ete-a-montreal'; '' when nothing usable remains."""
+    folded = unicodedata.normalize("NFKD", text.translate(_SPELLED))
+    letters = "".join(c for c in folded if not unicodedata.combining(c)).lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", letters, flags=re.ASCII).strip("-")
+    if len(slug) > max_length:
+        slug = slug[:max_length].rsplit("-", 1)[0] or slug[:max_length]
+    return slug
+
+
+def is_valid_slug(slug: str) -> bool:
+    return bool(SLUG_PATTERN.match(slug)) and len(slug) <= 200

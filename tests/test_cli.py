@@ -1,0 +1,69 @@
+"""Command-line tasks through Flask's CLI runner, on a real database."""
+
+from sqlalchemy import inspect, select
+
+from cms import create_app
+from cms.extensions import db
+from cms.models import Author
+
+
+def cli_app(tmp_path):
+    instance = tmp_path / "instance"
+    return create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'site.sqlite3'}",
+                       "SECRET_KEY": "cli-test"}, instance_path=instance)
+
+
+def test_init_writes_secret_key_and_migrates_idempotently(tmp_path):
+    app = cli_app(tmp_path)
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["init"])
+    assert first.exit_code == 0, first.output
+    config = (tmp_path / "instance" / "config.py").read_text()
+    assert "SECRET_KEY = '" in config
+    assert "No author yet" in first.output and "create-author" in first.output
+    with app.app_context():
+        tables = set(inspect(db.engine).get_table_names())
+    assert {"posts", "authors", "tags", "comments", "site_settings", "alembic_version"} <= tables
+    second = runner.invoke(args=["init"])
+    assert second.exit_code == 0
+    assert (tmp_path / "instance" / "config.py").read_text() == config  # key kept
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_instance_config_and_environment_layers(tmp_path, monkeypatch):
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    (instance / "config.py").write_text("SECRET_KEY = 'from-file'\nFEED_SIZE = 5\n")
+    monkeypatch.setenv("CMS_FEED_SIZE", "7")
+    app = create_app(instance_path=instance)
+    assert app.config["SECRET_KEY"] == "from-file"
+    assert app.config["FEED_SIZE"] == 7  # the environment wins over the file
+
+
+def test_create_author_with_password_option(tmp_path):
+    app = cli_app(tmp_path)
+    runner = app.test_cli_runner()
+    runner.invoke(args=["init"])
+    result = runner.invoke(args=["create-author", "bob", "--password", "long enough pw"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        bob = db.session.scalar(select(Author).where(Author.username == "bob"))
+        assert bob.check_password("long enough pw")
+        db.engine.dispose()
+    again = runner.invoke(args=["create-author", "BOB", "--password", "long enough pw"])
+    assert again.exit_code != 0 and "already exists" in again.output
+
+
+def test_create_author_prompts_twice(tmp_path):
+    app = cli_app(tmp_path)
+    runner = app.test_cli_runner()
+    runner.invoke(args=["init"])
+    mismatch = runner.invoke(args=["create-author", "carol"], input="password-one\npassword-two\n"
+                             "password-one\npassword-one\n")
+    assert mismatch.exit_code == 0, mismatch.output
+    assert "do not match" in mismatch.output.lower()
+    short = runner.invoke(args=["create-author", "dan", "--password", "short"])
+    assert short.exit_code != 0 and "at least 8 characters" in short.output
+    with app.app_context():
+        db.engine.dispose()

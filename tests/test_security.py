@@ -1,0 +1,78 @@
+"""Guards that hold for the whole app: login on every editor route, CSRF, headers, cookies, limits."""
+
+import re
+
+import pytest
+from werkzeug.routing import Rule
+
+from tests.conftest import PASSWORD, make_app
+
+
+def fill(rule: Rule) -> str:
+    """A concrete URL for a rule, with 1 for every argument."""
+    return re.sub(r"<(?:[^:>]+:)?([^>]+)>", "1", rule.rule)
+
+
+def editor_rules(app):
+    return [rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("editor.")]
+
+
+def test_every_editor_endpoint_refuses_an_anonymous_visitor(app, client, make_post):
+    make_post("Existing")  # so that routes taking an id have something to find
+    rules = editor_rules(app)
+    assert len(rules) >= 5
+    for rule in rules:
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            response = client.open(fill(rule), method=method)
+            assert response.status_code == 302, (rule.rule, method)
+            assert response.headers["Location"].startswith("/login"), (rule.rule, method)
+
+
+def test_post_without_csrf_token_is_refused_with_a_friendly_page(tmp_path):
+    app = make_app(tmp_path, WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    response = client.post("/login", data={"username": "alice", "password": PASSWORD})
+    assert response.status_code == 400
+    assert "This form has expired" in response.get_data(as_text=True)
+    assert client.post("/logout").status_code == 400
+
+
+def test_login_form_works_with_its_csrf_token(tmp_path):
+    app = make_app(tmp_path, WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = client.post("/login", data={"username": "x", "password": "y", "csrf_token": token})
+    assert response.status_code == 200 and "Wrong username or password." in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("url", ["/", "/posts/missing/", "/login", "/feed.xml"])
+def test_security_headers_on_every_response(client, url):
+    headers = client.get(url).headers
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+
+
+def test_session_cookie_flags(client, author):
+    response = client.post("/login", data={"username": "alice", "password": PASSWORD})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+    secure = client.post("/login", data={"username": "alice", "password": PASSWORD},
+                         base_url="https://blog.test")
+    assert "Secure" in secure.headers.get("Set-Cookie", "Secure")
+
+
+def test_oversized_request_gets_413(app, client):
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    response = client.post("/login", data={"username": "x" * 5000, "password": "y"})
+    assert response.status_code == 413
+    assert "Too large" in response.get_data(as_text=True)
+
+
+def test_development_secret_key_is_refused_outside_debug(tmp_path):
+    from cms.config import DEV_SECRET_KEY
+
+    with pytest.raises(RuntimeError, match="SECRET_KEY is the development default"):
+        make_app(tmp_path, SECRET_KEY=DEV_SECRET_KEY, TESTING=False)
