@@ -21,7 +21,7 @@ translations: $(VENV)/.installed
 
 # After changing user-visible strings: extract them and merge them into every catalogue.
 messages: $(VENV)/.installed
-	$(BIN)/pybabel -q extract --mapping babel.cfg --keywords _l --no-location --sort-output --omit-header --output $(CATALOGS)/messages.pot cms templates
+	$(BIN)/pybabel -q extract --mapping babel.cfg --keywords _l --no-location --sort-output --omit-header --output $(CATALOGS)/messages.pot cms templates templates/_macros
 	$(BIN)/pybabel -q update --input-file $(CATALOGS)/messages.pot --output-dir $(CATALOGS) --no-fuzzy-matching --omit-header
 
 run: install

@@ -1,0 +1,34 @@
+"""The author writes a post in the browser and a visitor reads it."""
+
+from cms.extensions import db
+from cms.models import Author
+from tests.conftest import PASSWORD
+
+
+def create_author(app) -> None:
+    with app.app_context():
+        author = Author(username="alice", display_name="Alice Martin")
+        author.set_password(PASSWORD)
+        db.session.add(author)
+        db.session.commit()
+
+
+def test_author_writes_and_visitor_reads(live_app, page, browser, live_server):
+    create_author(live_app)
+    page.goto("/editor/")
+    page.get_by_label("Username").fill("alice")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Write a new post").click()
+    page.get_by_label("Title").fill("From the browser")
+    page.get_by_label("Text (Markdown)").fill("## A section\n\nWritten in *Chromium*.")
+    page.get_by_label("Status").select_option("published")
+    page.get_by_role("button", name="Save").click()
+    assert page.get_by_text("Post published.").is_visible()
+
+    visitor = browser.new_context(base_url=live_server).new_page()
+    visitor.goto("/")
+    visitor.get_by_role("link", name="From the browser", exact=True).click()
+    assert visitor.get_by_role("heading", level=1).inner_text() == "From the browser"
+    assert visitor.locator(".post-body em").inner_text() == "Chromium"
+    visitor.context.close()
