@@ -13,7 +13,7 @@ from xml.etree.ElementTree import Element
 import markdown
 import nh3
 from markdown.treeprocessors import Treeprocessor
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 __all__ = [
     "MORE_MARKER",
@@ -644,6 +644,11 @@ def render_comment(source: str, language: str) -> str:
 def sanitize_html(html: str, language: str) -> str:
     """Apply the post allow-list (and French typography) to HTML that is not Markdown."""
     return _typeset(_post_cleaner(keep_ids=True).clean(html).strip(), language)
+
+
+def typeset_text(text: str, language: str) -> Markup:
+    """Plain text (a title, a name) escaped for HTML, with French typography on a French site."""
+    return as_markup(_typeset(str(escape(text)), language))
 
 
 def as_markup(html: str) -> Markup:

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from flask import Flask, current_app, g, has_request_context, request, url_for
 from flask_babel import format_date, format_time, gettext
+from markupsafe import Markup
 
 from . import markup
 from .extensions import db
@@ -57,6 +58,11 @@ def iso_datetime(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else ""
 
 
+def typeset(text: str) -> Markup:
+    """A title in the site's typography (no-break spaces before French punctuation)."""
+    return markup.typeset_text(text, site_settings().language)
+
+
 def current_url(**changes) -> str:
     """The URL of this page with some query arguments changed (for pagination links)."""
     args = request.args.to_dict() | request.view_args | changes
@@ -70,6 +76,7 @@ def init_app(app: Flask) -> None:
         isodate=iso_datetime,
         month_year=month_year,
         html=markup.as_markup,
+        typeset=typeset,
     )
 
     app.add_template_global(current_url)
