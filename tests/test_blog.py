@@ -175,3 +175,28 @@ def test_stale_rendering_is_refreshed_on_view(app, client, make_post):
         db.session.commit()
     page = client.get("/posts/old-render/").get_data(as_text=True)
     assert "Plain text." in page and "outdated" not in page
+
+
+def test_code_highlighting_stylesheet_only_where_code_is(client, make_post):
+    make_post("With code", body="```python\nprint('hi')\n```")
+    make_post("Prose only", body="Just words.")
+    assert "css/pygments.css" in client.get("/posts/with-code/").get_data(as_text=True)
+    assert "css/pygments.css" not in client.get("/posts/prose-only/").get_data(as_text=True)
+    with client.get("/static/css/pygments.css") as stylesheet:
+        assert stylesheet.status_code == 200
+
+
+def test_server_error_is_a_styled_500_that_leaks_nothing(tmp_path):
+    from tests.conftest import make_app
+
+    app = make_app(tmp_path, PROPAGATE_EXCEPTIONS=False)
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("secret internals")
+
+    response = app.test_client().get("/boom")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Something went wrong" in page and '<link rel="stylesheet"' in page
+    assert "secret internals" not in page and "Traceback" not in page
