@@ -2,7 +2,7 @@
 
 # Replaced by `flask --app app init`, which writes a random key into instance/config.py.
 # The app warns about this value, and refuses to serve with it outside debug mode.
-DEV_SECRET_KEY = "dev-only-secret-key-change-me"
+DEV_SECRET_KEY = "dev-only-secret-key-change-me"  # noqa: S105 -- a known value, refused in production
 SECRET_KEY = DEV_SECRET_KEY
 
 # A relative SQLite path lands in the instance folder.
@@ -17,7 +17,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 # False here: the cookie is still marked Secure whenever the request came over HTTPS.
 SESSION_COOKIE_SECURE = False
-WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session: long writing sessions stay valid
+WTF_CSRF_TIME_LIMIT = (
+    None  # the token lives as long as the session: long writing sessions stay valid
+)
 
 # How many reverse proxies sit in front of the app. 0 trusts no X-Forwarded-* header,
 # so nobody can fake their address to dodge a rate limit.

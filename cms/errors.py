@@ -16,7 +16,10 @@ MESSAGES = {
     413: (_l("Too large"), _l("What you sent is larger than this site accepts.")),
     429: (_l("Too many requests"), _l("Please slow down and try again in a few minutes.")),
     500: (_l("Something went wrong"), _l("The error has been logged. Please try again later.")),
-    503: (_l("Temporarily unavailable"), _l("The site cannot save anything right now. Please try again later.")),
+    503: (
+        _l("Temporarily unavailable"),
+        _l("The site cannot save anything right now. Please try again later."),
+    ),
 }
 
 
@@ -27,7 +30,9 @@ def render_error(code: int, message: str | None = None):
         page = render_template("errors/error.html", code=code, title=title, message=message)
     except Exception:  # the page itself failed (say the database is gone): plain HTML still answers
         current_app.logger.exception("error page %s could not be rendered", code)
-        page = f"<!doctype html><title>{code}</title><h1>{escape(title)}</h1><p>{escape(message)}</p>"
+        page = (
+            f"<!doctype html><title>{code}</title><h1>{escape(title)}</h1><p>{escape(message)}</p>"
+        )
     return page, code
 
 
@@ -35,7 +40,10 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def stale_form(error: CSRFError):
         return render_error(
-            400, _l("This form has expired or was sent from elsewhere. Go back, reload the page and try again.")
+            400,
+            _l(
+                "This form has expired or was sent from elsewhere. Go back, reload the page and try again."
+            ),
         )
 
     @app.errorhandler(HTTPException)

@@ -62,7 +62,9 @@ def parse_tag_names(text: str) -> list[str]:
 def tags_named(names: list[str]) -> list[Tag]:
     """The tags with these names, created on the fly when missing (matched by slug)."""
     wanted = {slugify(name): name for name in names}
-    existing = {tag.slug: tag for tag in db.session.scalars(select(Tag).where(Tag.slug.in_(wanted)))}
+    existing = {
+        tag.slug: tag for tag in db.session.scalars(select(Tag).where(Tag.slug.in_(wanted)))
+    }
     tags = []
     for slug, name in wanted.items():
         tag = existing.get(slug)

@@ -13,7 +13,9 @@ def recent_count(key: str, window_seconds: int) -> int:
     """How many events `key` recorded within the last `window_seconds`."""
     since = utcnow() - timedelta(seconds=window_seconds)
     return db.session.scalar(
-        select(func.count(ThrottleEvent.id)).where(ThrottleEvent.key == key, ThrottleEvent.at >= since)
+        select(func.count(ThrottleEvent.id)).where(
+            ThrottleEvent.key == key, ThrottleEvent.at >= since
+        )
     )
 
 
@@ -24,9 +26,7 @@ def is_limited(key: str, limit: int, window_seconds: int) -> bool:
 def record(key: str) -> None:
     """Count one event for `key`; the caller commits. Events older than a day are pruned."""
     db.session.add(ThrottleEvent(key=key))
-    db.session.execute(
-        delete(ThrottleEvent).where(ThrottleEvent.at < utcnow() - timedelta(days=1))
-    )
+    db.session.execute(delete(ThrottleEvent).where(ThrottleEvent.at < utcnow() - timedelta(days=1)))
 
 
 def forget(key: str) -> None:

@@ -40,10 +40,17 @@ def test_next_on_this_site_is_followed(client, author, target):
     assert login(client, next=target).headers["Location"] == target
 
 
-@pytest.mark.parametrize("target", [
-    "https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)",
-    "http:/evil.example", "/\t/evil.example",
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example",
+        "javascript:alert(1)",
+        "http:/evil.example",
+        "/\t/evil.example",
+    ],
+)
 def test_next_off_site_is_refused(client, author, target):
     assert login(client, next=target).headers["Location"] == "/editor/"
 
@@ -90,8 +97,11 @@ def test_forwarded_for_header_does_not_dodge_the_throttle(app, client, author):
     app.config["LOGIN_ATTEMPTS_PER_CLIENT"] = 2
     for n in range(2):
         login(client, username=f"guess{n}", password="nope")
-    response = client.post("/login", data={"username": "guess9", "password": "x"},
-                           headers={"X-Forwarded-For": "203.0.113.7"})
+    response = client.post(
+        "/login",
+        data={"username": "guess9", "password": "x"},
+        headers={"X-Forwarded-For": "203.0.113.7"},
+    )
     assert response.status_code == 429
 
 

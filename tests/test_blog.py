@@ -49,8 +49,12 @@ def test_posts_per_page_setting(app, client, make_post):
 
 
 def test_post_page_shows_title_author_date_tags_body(client, make_post):
-    make_post("Hello world", body="## Section\n\nSome **bold** words.", tags=["Notes"],
-              published_at=datetime(2026, 11, 20, 9, 30))
+    make_post(
+        "Hello world",
+        body="## Section\n\nSome **bold** words.",
+        tags=["Notes"],
+        published_at=datetime(2026, 11, 20, 9, 30),
+    )
     response = client.get("/posts/hello-world/")
     page = response.get_data(as_text=True)
     assert response.status_code == 200

@@ -9,8 +9,13 @@ from cms.models import Author
 
 def cli_app(tmp_path):
     instance = tmp_path / "instance"
-    return create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'site.sqlite3'}",
-                       "SECRET_KEY": "cli-test"}, instance_path=instance)
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'site.sqlite3'}",
+            "SECRET_KEY": "cli-test",
+        },
+        instance_path=instance,
+    )
 
 
 def test_init_writes_secret_key_and_migrates_idempotently(tmp_path):
@@ -59,8 +64,10 @@ def test_create_author_prompts_twice(tmp_path):
     app = cli_app(tmp_path)
     runner = app.test_cli_runner()
     runner.invoke(args=["init"])
-    mismatch = runner.invoke(args=["create-author", "carol"], input="password-one\npassword-two\n"
-                             "password-one\npassword-one\n")
+    mismatch = runner.invoke(
+        args=["create-author", "carol"],
+        input="password-one\npassword-two\npassword-one\npassword-one\n",
+    )
     assert mismatch.exit_code == 0, mismatch.output
     assert "do not match" in mismatch.output.lower()
     short = runner.invoke(args=["create-author", "dan", "--password", "short"])

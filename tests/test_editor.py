@@ -10,8 +10,16 @@ from tests.conftest import get_post
 
 
 def post_form(**fields):
-    data = {"title": "My title", "slug": "", "body": "Hello *world*.", "tags": "",
-            "status": PUBLISHED, "published_at": "", "allow_comments": "y", "action": "save"}
+    data = {
+        "title": "My title",
+        "slug": "",
+        "body": "Hello *world*.",
+        "tags": "",
+        "status": PUBLISHED,
+        "published_at": "",
+        "allow_comments": "y",
+        "action": "save",
+    }
     return data | fields
 
 
@@ -27,8 +35,12 @@ def test_dashboard_lists_every_post_with_status(logged_in, make_post):
 
 
 def test_writing_a_post_publishes_it(app, logged_in, client):
-    response = logged_in.post("/editor/posts/new", data=post_form(
-        title="Été à Montréal !", body="Warm *days*.", tags="Voyage, Québec, voyage"))
+    response = logged_in.post(
+        "/editor/posts/new",
+        data=post_form(
+            title="Été à Montréal !", body="Warm *days*.", tags="Voyage, Québec, voyage"
+        ),
+    )
     assert response.status_code == 302
     post = get_post(app, slug="ete-a-montreal")
     assert post is not None and post.status == PUBLISHED and post.published_at is not None
@@ -55,16 +67,29 @@ def test_draft_stays_private_until_published(app, logged_in, client):
 
 
 def test_future_date_schedules_the_post(app, logged_in):
-    response = logged_in.post("/editor/posts/new", data=post_form(
-        title="Later", published_at="2099-01-01T10:00"), follow_redirects=True)
+    response = logged_in.post(
+        "/editor/posts/new",
+        data=post_form(title="Later", published_at="2099-01-01T10:00"),
+        follow_redirects=True,
+    )
     assert "Post scheduled for" in response.get_data(as_text=True)
     assert get_post(app, slug="later").state == "scheduled"
 
 
 def test_publication_date_is_read_in_the_site_time_zone(app, logged_in):
-    logged_in.post("/editor/settings", data={"title": "Blog", "tagline": "", "language": "fr",
-                                             "timezone": "Europe/Paris", "posts_per_page": "10"})
-    logged_in.post("/editor/posts/new", data=post_form(title="Paris", published_at="2026-07-14T10:00"))
+    logged_in.post(
+        "/editor/settings",
+        data={
+            "title": "Blog",
+            "tagline": "",
+            "language": "fr",
+            "timezone": "Europe/Paris",
+            "posts_per_page": "10",
+        },
+    )
+    logged_in.post(
+        "/editor/posts/new", data=post_form(title="Paris", published_at="2026-07-14T10:00")
+    )
     assert get_post(app, slug="paris").published_at.hour == 8  # summer time: UTC+2
 
 
@@ -76,14 +101,19 @@ def test_slug_is_generated_unique_and_editable(app, logged_in, make_post):
     assert get_post(app, slug="my-own-address").title == "Custom"
 
 
-@pytest.mark.parametrize(("slug", "message"), [
-    ("Not Valid!", "Use only lowercase letters, digits and single hyphens."),
-    ("same-title", "Another post already uses this address."),
-])
+@pytest.mark.parametrize(
+    ("slug", "message"),
+    [
+        ("Not Valid!", "Use only lowercase letters, digits and single hyphens."),
+        ("same-title", "Another post already uses this address."),
+    ],
+)
 def test_invalid_slug_redisplays_form_with_text_kept(app, logged_in, make_post, slug, message):
     make_post("Taken", slug="same-title")
-    response = logged_in.post("/editor/posts/new", data=post_form(
-        title="Kept title", slug=slug, body="Text I typed for an hour."))
+    response = logged_in.post(
+        "/editor/posts/new",
+        data=post_form(title="Kept title", slug=slug, body="Text I typed for an hour."),
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert message in page
@@ -98,8 +128,12 @@ def test_missing_title_is_refused_with_text_kept(app, logged_in):
 
 
 def test_preview_renders_without_saving(app, logged_in):
-    response = logged_in.post("/editor/posts/new", data=post_form(
-        title="", body="## Heading\n\n<script>alert(1)</script>**strong**", action="preview"))
+    response = logged_in.post(
+        "/editor/posts/new",
+        data=post_form(
+            title="", body="## Heading\n\n<script>alert(1)</script>**strong**", action="preview"
+        ),
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Preview (not saved)" in page
@@ -113,16 +147,24 @@ def test_editing_keeps_a_version_and_refuses_silent_overwrite(app, logged_in, ma
     form = logged_in.get(f"/editor/posts/{post_id}/edit").get_data(as_text=True)
     assert 'name="version" value="1"' in form
     # Another tab saves first...
-    logged_in.post(f"/editor/posts/{post_id}/edit", data=post_form(title="Original", body="from tab B", version="1"))
+    logged_in.post(
+        f"/editor/posts/{post_id}/edit",
+        data=post_form(title="Original", body="from tab B", version="1"),
+    )
     # ...then this tab saves with the version it loaded.
-    response = logged_in.post(f"/editor/posts/{post_id}/edit", data=post_form(
-        title="Original", body="from tab A", version="1"))
+    response = logged_in.post(
+        f"/editor/posts/{post_id}/edit",
+        data=post_form(title="Original", body="from tab A", version="1"),
+    )
     page = response.get_data(as_text=True)
     assert "This post was changed elsewhere" in page
     assert "from tab A" in page and "from tab B" in page
     assert get_post(app, id=post_id).body == "from tab B"
     # Saving again, knowingly, replaces it.
-    logged_in.post(f"/editor/posts/{post_id}/edit", data=post_form(title="Original", body="from tab A", version="2"))
+    logged_in.post(
+        f"/editor/posts/{post_id}/edit",
+        data=post_form(title="Original", body="from tab A", version="2"),
+    )
     assert get_post(app, id=post_id).body == "from tab A"
 
 
@@ -141,9 +183,17 @@ def test_unknown_post_in_editor_is_404(logged_in):
 
 
 def test_settings_change_title_tagline_language(app, logged_in, client):
-    response = logged_in.post("/editor/settings", data={
-        "title": "Mon carnet", "tagline": "Des notes", "language": "fr",
-        "timezone": "Europe/Paris", "posts_per_page": "5"}, follow_redirects=True)
+    response = logged_in.post(
+        "/editor/settings",
+        data={
+            "title": "Mon carnet",
+            "tagline": "Des notes",
+            "language": "fr",
+            "timezone": "Europe/Paris",
+            "posts_per_page": "5",
+        },
+        follow_redirects=True,
+    )
     page = response.get_data(as_text=True)
     assert "Réglages enregistrés." in page
     home = client.get("/").get_data(as_text=True)
@@ -151,8 +201,16 @@ def test_settings_change_title_tagline_language(app, logged_in, client):
 
 
 def test_settings_validation_keeps_input(logged_in):
-    response = logged_in.post("/editor/settings", data={
-        "title": "Kept", "tagline": "x", "language": "en", "timezone": "Mars/Olympus", "posts_per_page": "0"})
+    response = logged_in.post(
+        "/editor/settings",
+        data={
+            "title": "Kept",
+            "tagline": "x",
+            "language": "en",
+            "timezone": "Mars/Olympus",
+            "posts_per_page": "0",
+        },
+    )
     page = response.get_data(as_text=True)
     assert 'value="Kept"' in page
     assert "Number must be between 1 and 100." in page

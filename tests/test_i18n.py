@@ -23,7 +23,9 @@ def french(app):
 
 
 def test_french_site_shows_french_strings_and_dates(french, client, make_post):
-    make_post("Un billet", body="Premier paragraphe.\n\nSuite.", published_at=datetime(2026, 11, 20, 10))
+    make_post(
+        "Un billet", body="Premier paragraphe.\n\nSuite.", published_at=datetime(2026, 11, 20, 10)
+    )
     home = client.get("/").get_data(as_text=True)
     assert '<html lang="fr">' in home
     assert "20 novembre 2026" in home
@@ -52,16 +54,30 @@ def test_french_catalogue_translates_every_string(tmp_path):
     """Extract the strings from the code and templates now: each needs a French translation."""
     pot = tmp_path / "messages.pot"
     subprocess.run(
-        [Path(sys.executable).parent / "pybabel", "-q", "extract", "--mapping", "babel.cfg",
-         "--keywords", "_l", "--output", str(pot), "cms", "templates", "templates/_macros"],
-        cwd=ROOT, check=True,
+        [
+            Path(sys.executable).parent / "pybabel",
+            "-q",
+            "extract",
+            "--mapping",
+            "babel.cfg",
+            "--keywords",
+            "_l",
+            "--output",
+            str(pot),
+            "cms",
+            "templates",
+            "templates/_macros",
+        ],
+        cwd=ROOT,
+        check=True,
     )
     with pot.open("rb") as f:
         wanted = {message.id for message in read_po(f) if message.id}
     with (ROOT / "cms/translations/fr/LC_MESSAGES/messages.po").open("rb") as f:
         catalogue = read_po(f)
     translated = {
-        m.id for m in catalogue
+        m.id
+        for m in catalogue
         if m.id and not m.fuzzy and all(m.string if isinstance(m.string, tuple) else [m.string])
     }
     missing = sorted(str(key) for key in wanted - translated)

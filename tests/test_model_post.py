@@ -71,11 +71,19 @@ def test_french_long_form_post_from_the_editor(app, logged_in, client):
         site_settings().timezone = "Europe/Paris"
         db.session.commit()
 
-    response = logged_in.post("/editor/posts/new", data={
-        "title": "Jardiner en ville : une mode passagère ?",
-        "slug": "", "body": BODY, "tags": "Ville, Jardin", "status": "published",
-        "published_at": "2026-05-12T08:30", "allow_comments": "y", "action": "save",
-    })
+    response = logged_in.post(
+        "/editor/posts/new",
+        data={
+            "title": "Jardiner en ville : une mode passagère ?",
+            "slug": "",
+            "body": BODY,
+            "tags": "Ville, Jardin",
+            "status": "published",
+            "published_at": "2026-05-12T08:30",
+            "allow_comments": "y",
+            "action": "save",
+        },
+    )
     assert response.status_code == 302
     post = get_post(app, slug="jardiner-en-ville-une-mode-passagere")
     assert post is not None
@@ -87,8 +95,11 @@ def test_french_long_form_post_from_the_editor(app, logged_in, client):
     assert all(attrs.get("id") for name, attrs in outline.tags if name == "h2")  # anchors
     assert outline.count("ul") == 2
     links = [attrs["href"] for name, attrs in outline.tags if name == "a" and "href" in attrs]
-    assert links == ["https://example.org/sol-vivant", "https://example.net/carte",
-                     "https://example.com/compost"]
+    assert links == [
+        "https://example.org/sol-vivant",
+        "https://example.net/carte",
+        "https://example.com/compost",
+    ]
     assert outline.count("em") == 2 and outline.count("strong") == 1
 
     # French: strings, a French date in the site's time zone, typography in title and text.

@@ -43,7 +43,9 @@ def test_login_form_works_with_its_csrf_token(tmp_path):
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     response = client.post("/login", data={"username": "x", "password": "y", "csrf_token": token})
-    assert response.status_code == 200 and "Wrong username or password." in response.get_data(as_text=True)
+    assert response.status_code == 200 and "Wrong username or password." in response.get_data(
+        as_text=True
+    )
 
 
 @pytest.mark.parametrize("url", ["/", "/posts/missing/", "/login", "/feed.xml"])
@@ -59,8 +61,9 @@ def test_session_cookie_flags(client, author):
     response = client.post("/login", data={"username": "alice", "password": PASSWORD})
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
-    secure = client.post("/login", data={"username": "alice", "password": PASSWORD},
-                         base_url="https://blog.test")
+    secure = client.post(
+        "/login", data={"username": "alice", "password": PASSWORD}, base_url="https://blog.test"
+    )
     assert "Secure" in secure.headers.get("Set-Cookie", "Secure")
 
 

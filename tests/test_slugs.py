@@ -5,16 +5,19 @@ import pytest
 from cms.slugs import is_valid_slug, slugify
 
 
-@pytest.mark.parametrize(("title", "slug"), [
-    ("Été à Montréal !", "ete-a-montreal"),
-    ("Community management : la grande illusion ?", "community-management-la-grande-illusion"),
-    ("L’œuvre d’art", "l-oeuvre-d-art"),
-    ("Straße & Co.", "strasse-co"),
-    ("  --Hello---World--  ", "hello-world"),
-    ("2026: année 1", "2026-annee-1"),
-    ("!!!", ""),
-    ("日本語", ""),
-])
+@pytest.mark.parametrize(
+    ("title", "slug"),
+    [
+        ("Été à Montréal !", "ete-a-montreal"),
+        ("Community management : la grande illusion ?", "community-management-la-grande-illusion"),
+        ("L’œuvre d’art", "l-oeuvre-d-art"),
+        ("Straße & Co.", "strasse-co"),
+        ("  --Hello---World--  ", "hello-world"),
+        ("2026: année 1", "2026-annee-1"),
+        ("!!!", ""),
+        ("日本語", ""),
+    ],
+)
 def test_slugify(title, slug):
     assert slugify(title) == slug
 
@@ -24,9 +27,17 @@ def test_long_titles_are_cut_at_a_word():
     assert len(slug) <= 80 and not slug.endswith("-") and slug.endswith("word")
 
 
-@pytest.mark.parametrize(("slug", "valid"), [
-    ("ete-a-montreal", True), ("a", True), ("Upper", False), ("two--hyphens", False),
-    ("-edge", False), ("spa ce", False), ("", False),
-])
+@pytest.mark.parametrize(
+    ("slug", "valid"),
+    [
+        ("ete-a-montreal", True),
+        ("a", True),
+        ("Upper", False),
+        ("two--hyphens", False),
+        ("-edge", False),
+        ("spa ce", False),
+        ("", False),
+    ],
+)
 def test_is_valid_slug(slug, valid):
     assert is_valid_slug(slug) is valid

@@ -2,7 +2,17 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_user, logout_user
@@ -68,7 +78,10 @@ def login():
     if _is_throttled(username):
         minutes = current_app.config["LOGIN_WINDOW_SECONDS"] // 60
         form.password.errors.append(
-            _("Too many failed attempts. Please wait %(minutes)d minutes and try again.", minutes=minutes)
+            _(
+                "Too many failed attempts. Please wait %(minutes)d minutes and try again.",
+                minutes=minutes,
+            )
         )
         return render_template("auth/login.html", form=form), 429
 
