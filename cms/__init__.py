@@ -28,7 +28,20 @@ def create_app(overrides: dict[str, Any] | None = None, *, instance_path: str | 
         app.config.update(overrides)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    from . import auth, blog, cli, database, editor, errors, security, site
+    from . import (
+        auth,
+        blog,
+        cache,
+        cli,
+        comments,
+        database,
+        editor,
+        errors,
+        health,
+        pages,
+        security,
+        site,
+    )
     from .extensions import babel, csrf, db, login_manager, migrate
 
     db.init_app(app)
@@ -37,6 +50,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, instance_path: str | 
     csrf.init_app(app)
     babel.init_app(app, locale_selector=site.select_locale, timezone_selector=site.select_timezone)
     auth.init_login(login_manager, app)
+    cache.init_app(app)  # before security: inside ProxyFix, its after_request runs last
     security.init_app(app)
     site.init_app(app)
     errors.init_app(app)
@@ -44,5 +58,9 @@ def create_app(overrides: dict[str, Any] | None = None, *, instance_path: str | 
 
     app.register_blueprint(blog.bp)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(comments.bp)
+    app.register_blueprint(health.bp)
     app.register_blueprint(editor.bp, url_prefix="/editor")
+    # Last: the page address /<slug>/ takes no word that another route's address starts with.
+    app.register_blueprint(pages.bp)
     return app

@@ -1,16 +1,16 @@
-"""Command-line tasks: init, create-author."""
+"""Command-line tasks: init, create-author, set-password, comments, and every other module's commands."""
 
 import secrets
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import with_appcontext
-from flask_migrate import upgrade
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 
+from . import backup, health, transfer, wxr_import
 from .extensions import db
-from .models import Author
+from .models import PENDING, Author, Comment
 from .site import site_settings
 
 INSTANCE_CONFIG = """\
@@ -29,6 +29,11 @@ def write_instance_config(instance_path: str) -> bool:
     return True
 
 
+def check_password_length(password: str) -> None:
+    if len(password) < 8:
+        raise click.BadParameter("must be at least 8 characters", param_hint="--password")
+
+
 def author_count() -> int:
     return db.session.scalar(select(func.count(Author.id)))
 
@@ -39,7 +44,12 @@ def init_command() -> None:
     """Create instance/config.py if missing and bring the database to the latest schema."""
     if write_instance_config(current_app.instance_path):
         click.echo(f"Wrote {Path(current_app.instance_path) / 'config.py'} with a new secret key.")
-    upgrade()
+    if backup.database_needs_backup_before_upgrade():
+        archive = backup.make_backup(stem="before-upgrade")
+        click.echo(f"Backed up the database before upgrading it: {archive}")
+    from flask_migrate import upgrade  # here: web workers never load Alembic
+
+    upgrade(current_app.extensions["migrate"].directory)
     site_settings()
     click.echo("Database is up to date.")
     if author_count() == 0:
@@ -56,8 +66,7 @@ def create_author_command(username: str, display_name: str | None, password: str
     username = username.strip()
     if not username or len(username) > 64:
         raise click.BadParameter("must be 1 to 64 characters", param_hint="USERNAME")
-    if len(password) < 8:
-        raise click.BadParameter("must be at least 8 characters", param_hint="--password")
+    check_password_length(password)
     if db.session.scalar(select(Author.id).where(func.lower(Author.username) == username.lower())):
         raise click.ClickException(f"An author named {username!r} already exists.")
     author = Author(username=username, display_name=display_name or username)
@@ -67,6 +76,66 @@ def create_author_command(username: str, display_name: str | None, password: str
     click.echo(f"Author {username!r} created. Log in at /login.")
 
 
+@click.command("set-password")
+@with_appcontext
+@click.argument("username")
+@click.password_option(help="Asked twice when not given.")
+def set_password_command(username: str, password: str) -> None:
+    """Give an author a new password (imported authors have none they know)."""
+    check_password_length(password)
+    author = db.session.scalar(
+        select(Author).where(func.lower(Author.username) == username.strip().lower())
+    )
+    if author is None:
+        raise click.ClickException(f"There is no author named {username!r}.")
+    author.set_password(password)
+    db.session.commit()
+    click.echo(f"Password of {author.username!r} changed. Log in at /login.")
+
+
+comments_group = AppGroup("comments", help="Open or close comments on the whole site.")
+
+
+def _switch_comments(is_open: bool) -> None:
+    settings = site_settings()
+    settings.comments_open = is_open
+    db.session.commit()
+
+
+def _comments_state() -> str:
+    return "open" if site_settings().comments_open else "closed"
+
+
+@comments_group.command("open")
+def comments_open_command() -> None:
+    """Let posts that allow comments take new ones again (takes effect on the next request)."""
+    _switch_comments(True)
+    click.echo("Comments are open site-wide (posts that allow them and are not too old).")
+
+
+@comments_group.command("close")
+def comments_close_command() -> None:
+    """Stop every post from taking new comments; approved ones stay visible."""
+    _switch_comments(False)
+    click.echo("Comments are closed site-wide.")
+
+
+@comments_group.command("status")
+def comments_status_command() -> None:
+    """Say whether comments are open site-wide, and how many await moderation."""
+    pending = db.session.scalar(select(func.count(Comment.id)).where(Comment.status == PENDING))
+    click.echo(f"Comments are {_comments_state()} site-wide.")
+    click.echo(f"Awaiting moderation: {pending}.")
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(comments_group)
     app.cli.add_command(init_command)
     app.cli.add_command(create_author_command)
+    app.cli.add_command(set_password_command)
+    app.cli.add_command(health.check_command)
+    app.cli.add_command(backup.backup_command)
+    app.cli.add_command(backup.restore_command)
+    app.cli.add_command(wxr_import.import_wxr_command)
+    app.cli.add_command(transfer.export_command)
+    app.cli.add_command(transfer.import_json_command)

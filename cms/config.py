@@ -34,3 +34,28 @@ BABEL_DEFAULT_LOCALE = "en"
 LANGUAGES = {"en": "English", "fr": "Français"}
 
 FEED_SIZE = 20
+
+# Comments: how many show per page of a post, and the per-client spam defences.
+COMMENTS_PER_PAGE = 50
+# A comment form sent back faster than this after it was served is a robot's (0 turns it off).
+COMMENT_MIN_SECONDS = 3
+# Comments per client address per window (0 turns the limit off).
+COMMENT_RATE_LIMIT = 5
+COMMENT_RATE_WINDOW = 60
+
+# Images uploaded from the editor: the largest file accepted (the whole request is capped by
+# MAX_CONTENT_LENGTH above, which must stay larger).
+UPLOAD_MAX_BYTES = 8 * 1024 * 1024
+# How long a private preview link for a draft keeps working, in seconds.
+PREVIEW_LINK_MAX_AGE = 7 * 24 * 3600
+# Autosaves nobody restored are deleted after this many days (revisions are kept for good).
+AUTOSAVE_MAX_AGE_DAYS = 30
+
+# Page cache (cms/cache.py): anonymous public pages kept as bytes in each worker, checked
+# against the content version on every request. False renders every page (for measurements).
+CACHE_PAGES = True
+PAGE_CACHE_MAX_BYTES = 4 * 1024 * 1024
+# Query arguments a cached page may carry (pagination); any other one is rendered afresh.
+PAGE_CACHE_QUERY_ARGS = ("page",)
+# Seconds browsers and the nginx micro-cache may reuse a public page without asking again.
+PAGE_MAX_AGE = 5

@@ -1,12 +1,56 @@
-"""Database connection settings: SQLite gets foreign keys, WAL and a busy timeout on every connection."""
+"""Database connections: SQLite pragmas and up-front write locks; PostgreSQL as it comes."""
 
-from flask import Flask
-from sqlalchemy import event
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+import click
+from flask import Flask, has_request_context, request
+from sqlalchemy import Connection, Engine, event
 
 from .extensions import db
 
+# Requests that change nothing; any other method is a write and takes the write lock up front.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+_write_intent: ContextVar[bool | None] = ContextVar("write_intent", default=None)
+
+
+@contextmanager
+def reading_only() -> Iterator[None]:
+    """Start SQLite transactions deferred inside this block, even outside a request.
+
+    For command-line work that only reads (export, check), so that it never holds the write
+    lock the site's own writers need.
+    """
+    token = _write_intent.set(False)
+    try:
+        yield
+    finally:
+        _write_intent.reset(token)
+
+
+def wants_write_lock() -> bool:
+    """Whether a transaction starting now should take SQLite's write lock at once.
+
+    Requests decide by their method. A command-line task takes it (most that open a
+    transaction write), unless the transaction runs inside reading_only(). Anything else (code
+    around a request, such as the page cache reading its version) only reads: it never waits.
+    """
+    intent = _write_intent.get()
+    if intent is not None:
+        return intent
+    if has_request_context():
+        return request.method not in SAFE_METHODS
+    return click.get_current_context(silent=True) is not None
+
 
 def _configure_sqlite(dbapi_connection, _record) -> None:
+    # Without pysqlite's own transaction handling, which would send a plain BEGIN just before
+    # the first write, the "begin" listener below decides how every transaction starts.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
@@ -15,8 +59,43 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def init_app(app: Flask) -> None:
-    with app.app_context():
-        engine = db.engine
+def _begin_sqlite(connection: Connection) -> None:
+    # A deferred transaction that reads and then writes cannot wait for the lock: if another
+    # process wrote in between, SQLite answers "database is locked" at once, whatever the busy
+    # timeout. BEGIN IMMEDIATE waits (busy_timeout) for the write lock before reading anything.
+    if not wants_write_lock():
+        connection.exec_driver_sql("BEGIN")
+    elif _write_intent.get() is None and has_request_context():
+        # A writing request: its reads run on their own and _lock_at_first_write begins the
+        # transaction, so the lock is held from the first write to the commit, not while the
+        # request checks a form or renders a comment (with the lock held from the first read,
+        # 32 commenters queue behind each other's whole requests).
+        pass
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SAVEPOINT")
+
+
+def _lock_at_first_write(connection: Connection, cursor, statement: str, *_args) -> None:
+    """BEGIN IMMEDIATE just before a writing request's first write (nothing else is open yet,
+    so it waits for the lock rather than failing). Reads before it saw committed data, as
+    between two requests; what the write depends on is read again inside its transaction."""
+    if connection.connection.dbapi_connection.in_transaction:
+        return
+    if statement.lstrip()[:9].upper().startswith(_WRITES):
+        cursor.execute("BEGIN IMMEDIATE")
+
+
+def configure_engine(engine: Engine) -> None:
+    """Attach the connection settings to an engine that has not connected yet."""
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _configure_sqlite)
+        event.listen(engine, "begin", _begin_sqlite)
+        event.listen(engine, "before_cursor_execute", _lock_at_first_write)
+
+
+def init_app(app: Flask) -> None:
+    with app.app_context():
+        configure_engine(db.engine)

@@ -1,11 +1,12 @@
 """Styled error pages in the site's language: 400, 403, 404, 405, 413, 429, 500 and a stale form."""
 
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from . import redirects
 from .extensions import db
 
 MESSAGES = {
@@ -50,6 +51,9 @@ def init_app(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code is None or error.code < 400:
             return error
+        # Old addresses (imported permalinks) are looked up only here, so other pages pay nothing.
+        if error.code == 404 and (target := redirects.moved_to(request)):
+            return redirect(target, 301)
         # A view may pass its own user-facing message: abort(403, description=...).
         custom = error.description if error.description != type(error).description else None
         return render_error(error.code, custom)

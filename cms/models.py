@@ -1,7 +1,8 @@
-"""The database schema: authors, posts, tags, comments, site settings, throttle events."""
+"""Database tables: authors, posts, revisions, autosaves, uploads, comments, settings, redirects."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -24,6 +25,8 @@ from .clock import utcnow
 from .extensions import db
 
 DRAFT, PUBLISHED = "draft", "published"
+# What a Post row is: a dated post (home page, feed, archives) or an undated page (About, Contact).
+POST, PAGE = "post", "page"
 PENDING, APPROVED, SPAM = "pending", "approved", "spam"
 
 
@@ -59,23 +62,41 @@ class Tag(db.Model):
     slug: Mapped[str] = mapped_column(String(100), unique=True)
 
 
+def body_fingerprint(body: str) -> str:
+    """SHA-256 of a comment body with whitespace collapsed and case folded."""
+    return hashlib.sha256(" ".join(body.split()).casefold().encode()).hexdigest()
+
+
+def _fingerprint_default(context) -> str:
+    return body_fingerprint(context.get_current_parameters().get("body") or "")
+
+
 class Comment(db.Model):
     __tablename__ = "comments"
-    __table_args__ = (Index("ix_comments_post_status_created", "post_id", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_comments_post_status_created", "post_id", "status", "created_at"),
+        # Duplicate detection looks a body up by its fingerprint on one post.
+        Index("ix_comments_post_fingerprint", "post_id", "fingerprint"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="SET NULL"))
     author_name: Mapped[str] = mapped_column(String(100))
-    author_email: Mapped[str] = mapped_column(String(254), default="")
+    # Stored lowercased; indexed because first-comment moderation looks commenters up by it.
+    author_email: Mapped[str] = mapped_column(String(254), default="", index=True)
     author_website: Mapped[str] = mapped_column(String(500), default="")
     body: Mapped[str] = mapped_column(Text)
+    # Finds the same words posted twice on a post; filled in from the body on insert.
+    fingerprint: Mapped[str] = mapped_column(String(64), default=_fingerprint_default)
     body_html: Mapped[str] = mapped_column(Text, default="")
     render_key: Mapped[str] = mapped_column(String(20), default="")
     status: Mapped[str] = mapped_column(String(10), default=PENDING, index=True)
     # Why the spam defences held or refused it, shown to the author in the moderation queue.
     reason: Mapped[str] = mapped_column(String(200), default="")
     ip: Mapped[str] = mapped_column(String(45), default="")
+    # Where an imported comment came from ("wxr:<site>#comment-<id>"): importing it again finds it.
+    import_key: Mapped[str | None] = mapped_column(String(300), unique=True, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     post: Mapped[Post] = relationship(back_populates="comments")
@@ -84,7 +105,11 @@ class Comment(db.Model):
 
 class Post(db.Model):
     __tablename__ = "posts"
-    __table_args__ = (Index("ix_posts_status_published", "status", "published_at"),)
+    __table_args__ = (
+        Index("ix_posts_status_published", "status", "published_at"),
+        # Every public list filters on kind first (posts on the home page, pages in the navigation).
+        Index("ix_posts_kind_status_published", "kind", "status", "published_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -103,6 +128,17 @@ class Post(db.Model):
     allow_comments: Mapped[bool] = mapped_column(default=True)
     # Bumped on every save: an edit form carries it, so a save over a newer version is caught.
     version: Mapped[int] = mapped_column(default=1)
+    kind: Mapped[str] = mapped_column(String(10), default=POST)
+    # A page with a nav_order is linked from the site navigation, lowest first.
+    nav_order: Mapped[int | None] = mapped_column()
+    # Counted when the body is rendered, so the reading time costs nothing per view.
+    word_count: Mapped[int] = mapped_column(default=0)
+    # A private preview link carries this key and is signed at preview_issued_at: a new key
+    # revokes every link given out before; None means no link.
+    preview_key: Mapped[str | None] = mapped_column(String(32))
+    preview_issued_at: Mapped[datetime | None] = mapped_column()
+    # Where an imported post came from ("wxr:<site>#<id>"): importing it again finds it.
+    import_key: Mapped[str | None] = mapped_column(String(300), unique=True, index=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("authors.id", ondelete="SET NULL"))
 
     author: Mapped[Author | None] = relationship(lazy="joined")
@@ -123,6 +159,19 @@ class Post(db.Model):
     @property
     def is_public(self) -> bool:
         return self.state == PUBLISHED
+
+    @property
+    def is_page(self) -> bool:
+        return self.kind == PAGE
+
+    @property
+    def reading_minutes(self) -> int:
+        return reading_minutes(self.word_count)
+
+
+def reading_minutes(words: int) -> int:
+    """Minutes a reader needs at 200 words a minute, rounded, and never less than one."""
+    return max(1, (words + 100) // 200)
 
 
 # The approved-comment count is computed inside the query that loads the posts: no query per post.
@@ -156,7 +205,19 @@ class SiteSettings(db.Model):
     blocked_words: Mapped[str] = mapped_column(Text, default="")
     blocked_emails: Mapped[str] = mapped_column(Text, default="")
     blocked_ips: Mapped[str] = mapped_column(Text, default="")
+    show_reading_time: Mapped[bool] = mapped_column(default=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ContentVersion(db.Model):
+    """One row (id 1): a counter bumped in the same transaction as every change to what public
+    pages show (cms/cache.py), so every worker knows at once when its cached pages are stale."""
+
+    __tablename__ = "content_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(default=0)
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ThrottleEvent(db.Model):
@@ -168,3 +229,87 @@ class ThrottleEvent(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CommentEvent(db.Model):
+    """A comment the spam defences refused without storing it, shown to the author for 30 days."""
+
+    __tablename__ = "comment_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    author_name: Mapped[str] = mapped_column(String(100), default="")
+    decision: Mapped[str] = mapped_column(String(20), default="refused")
+    # A reason code ("honeypot", "too-fast", "duplicate"...), described in the author's language.
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    ip: Mapped[str] = mapped_column(String(45), default="")
+
+    post: Mapped[Post | None] = relationship()
+
+
+class Redirect(db.Model):
+    """An old address of a post (a WordPress permalink, "/?p=123"), answered with a 301.
+
+    old_path is normalised by cms.redirects.normalise_path; only requests that would be a 404
+    look here, so ordinary pages never pay for it.
+    """
+
+    __tablename__ = "redirects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    old_path: Mapped[str] = mapped_column(String(500), unique=True, index=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+
+    post: Mapped[Post] = relationship()
+
+
+class Revision(db.Model):
+    """The title and text of a post as one save (or restore) left them; kept for good."""
+
+    __tablename__ = "revisions"
+    __table_args__ = (Index("ix_revisions_post_created", "post_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("authors.id", ondelete="SET NULL"))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    post: Mapped[Post] = relationship()
+    author: Mapped[Author | None] = relationship(lazy="joined")
+
+
+class Autosave(db.Model):
+    """Text typed in the editor but not saved yet: one per author and post (post_id None for a
+    new post). Never touches the post itself; deleted once the post is saved after it."""
+
+    __tablename__ = "autosaves"
+    __table_args__ = (Index("ix_autosaves_author_post", "author_id", "post_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("authors.id", ondelete="CASCADE"))
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    # Tells the new post's autosave from the new page's, while post_id is still None.
+    kind: Mapped[str] = mapped_column(String(10), default=POST)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    saved_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Upload(db.Model):
+    """An image the author uploaded, stored as instance/uploads/<name> and served at /media/<name>."""
+
+    __tablename__ = "uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Random, with the extension of the format Pillow detected: never the visitor's file name.
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    original_name: Mapped[str] = mapped_column(String(200), default="")
+    content_type: Mapped[str] = mapped_column(String(20))
+    size: Mapped[int] = mapped_column()
+    width: Mapped[int] = mapped_column()
+    height: Mapped[int] = mapped_column()
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("authors.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -1,15 +1,16 @@
-"""Post rules shared by the public pages and the editor: visibility, rendering, tags."""
+"""Post rules shared by the public pages and the editor: visibility, pages, rendering, tags."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from flask import current_app, url_for
 from sqlalchemy import ColumnElement, Select, and_, select
 
 from . import markup
 from .clock import utcnow
 from .extensions import db
-from .models import PUBLISHED, Post, Tag
+from .models import PAGE, POST, PUBLISHED, Post, Tag
 from .slugs import slugify
 
 
@@ -19,8 +20,21 @@ def is_visible() -> ColumnElement[bool]:
 
 
 def published_posts() -> Select:
-    """Posts a visitor may see, newest first."""
-    return select(Post).where(is_visible()).order_by(Post.published_at.desc(), Post.id.desc())
+    """Dated posts a visitor may see, newest first (pages are never listed with them)."""
+    return (
+        select(Post)
+        .where(Post.kind == POST, is_visible())
+        .order_by(Post.published_at.desc(), Post.id.desc())
+    )
+
+
+def published_pages() -> Select:
+    """Pages a visitor may see: those in the navigation first, in its order, then by title."""
+    return (
+        select(Post)
+        .where(Post.kind == PAGE, is_visible())
+        .order_by(Post.nav_order.is_(None), Post.nav_order, Post.title)
+    )
 
 
 def render_key(language: str) -> str:
@@ -35,6 +49,7 @@ def render(post: Post, language: str) -> None:
     post.excerpt_html = rendered.excerpt_html
     post.summary = rendered.summary
     post.has_more = rendered.has_more
+    post.word_count = markup.word_count(post.body)
     post.render_key = render_key(language)
 
 
@@ -73,3 +88,19 @@ def tags_named(names: list[str]) -> list[Tag]:
             db.session.add(tag)
         tags.append(tag)
     return tags
+
+
+def is_reserved_page_slug(slug: str) -> bool:
+    """Whether /<slug>/ starts an address of the site itself (/archive/, /editor/, /media/...),
+    which a page there would shadow or be shadowed by."""
+    return any(
+        rule.rule.strip("/").split("/")[0] == slug for rule in current_app.url_map.iter_rules()
+    )
+
+
+def post_url(post: Post, **kwargs) -> str:
+    """The public address of a post (/posts/<slug>/) or a page (/<slug>/); url_for's keyword
+    arguments (_external=True...) pass through."""
+    if post.kind == PAGE:
+        return url_for("pages.page", slug=post.slug, **kwargs)
+    return url_for("blog.post", slug=post.slug, **kwargs)

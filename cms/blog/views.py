@@ -3,14 +3,26 @@
 from collections import Counter
 from datetime import datetime
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import defer, lazyload
 
+from .. import cache, redirects
 from ..clock import local_to_utc, utc_to_local
+from ..comments.page import render_post_page
 from ..extensions import db
 from ..models import Post, Tag, post_tags
-from ..posts import is_visible, published_posts, refresh_rendering
+from ..posts import is_visible, published_pages, published_posts, refresh_rendering
 from ..site import site_settings
 
 bp = Blueprint("blog", __name__)
@@ -19,14 +31,23 @@ bp = Blueprint("blog", __name__)
 def paginate_posts(query):
     """One page of posts (?page=N), rendered with the current renderer; 404 past the last page."""
     settings = site_settings()
-    page = db.paginate(query, per_page=settings.posts_per_page, max_per_page=100, count=True)
+    page = db.paginate(query, per_page=settings.posts_per_page, max_per_page=100, count=False)
+    # The total is the same for every page of this listing until the content changes.
+    page.total = cache.count_once_per_epoch(request.path, query)
     refresh_rendering(page.items, settings.language)
     return page
 
 
 def visible_post_or_404(slug: str) -> Post:
     """The post at `slug`; drafts and scheduled posts are 404 except for the logged-in author."""
-    post = db.first_or_404(select(Post).where(Post.slug == slug))
+    # The comment count is for lists of posts (the post page counts its thread itself), and
+    # the tags are loaded when the page shows them: a comment being posted needs neither.
+    query = (
+        select(Post)
+        .where(Post.slug == slug)
+        .options(defer(Post.comment_count), lazyload(Post.tags))
+    )
+    post = db.first_or_404(query)
     if not post.is_public and not current_user.is_authenticated:
         abort(404)
     return post
@@ -34,14 +55,21 @@ def visible_post_or_404(slug: str) -> Post:
 
 @bp.get("/")
 def index():
+    # WordPress's plain permalinks (/?p=123) land here rather than on a 404.
+    if any(name in request.args for name in redirects.QUERY_IDS) and (
+        target := redirects.moved_to(request)
+    ):
+        return redirect(target, 301)
     return render_template("blog/index.html", page=paginate_posts(published_posts()))
 
 
 @bp.get("/posts/<slug>/")
 def post(slug: str):
     post = visible_post_or_404(slug)
+    if post.is_page:  # pages live at /<slug>/
+        return redirect(url_for("pages.page", slug=post.slug), 301)
     refresh_rendering([post], site_settings().language)
-    return render_template("blog/post.html", post=post)
+    return render_post_page(post)
 
 
 @bp.get("/tags/<slug>/")
@@ -82,13 +110,13 @@ def feed():
 
 @bp.get("/sitemap.xml")
 def sitemap():
-    posts = db.session.execute(
-        published_posts().with_only_columns(Post.slug, Post.updated_at, Post.published_at)
-    ).all()
+    columns = (Post.slug, Post.updated_at, Post.published_at)
+    posts = db.session.execute(published_posts().with_only_columns(*columns)).all()
+    pages = db.session.execute(published_pages().with_only_columns(*columns)).all()
     tags = db.session.scalars(
         select(Tag.slug).join(post_tags).join(Post).where(is_visible()).distinct()
     ).all()
-    xml = render_template("blog/sitemap.xml", posts=posts, tags=tags)
+    xml = render_template("blog/sitemap.xml", posts=posts, pages=pages, tags=tags)
     return Response(xml, mimetype="application/xml")
 
 

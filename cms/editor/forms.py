@@ -16,7 +16,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from ..clock import is_timezone, timezone_names
 from ..extensions import db
-from ..models import DRAFT, PUBLISHED, Post
+from ..models import DRAFT, POST, PUBLISHED, Post
+from ..posts import is_reserved_page_slug
 from ..slugs import is_valid_slug
 
 LOCAL_DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
@@ -43,11 +44,20 @@ class PostForm(FlaskForm):
         description=_l("In the site's time zone. A future date schedules the post."),
     )
     allow_comments = BooleanField(_l("Allow comments"), default=True)
+    nav_order = IntegerField(
+        _l("Position in the site navigation"),
+        validators=[Optional(), NumberRange(min=0, max=999)],
+        description=_l(
+            "Pages with a number are linked from the navigation, lowest first. "
+            "Left empty, the page is not."
+        ),
+    )
     version = IntegerField(validators=[Optional()])
 
-    def __init__(self, *args, post_id: int | None = None, **kwargs):
+    def __init__(self, *args, post_id: int | None = None, kind: str = POST, **kwargs):
         super().__init__(*args, **kwargs)
         self.post_id = post_id
+        self.kind = kind
 
     def validate_slug(self, field: StringField) -> None:
         field.data = (field.data or "").strip()
@@ -58,6 +68,8 @@ class PostForm(FlaskForm):
         taken = db.session.scalar(select(Post.id).where(Post.slug == field.data, Post.id != self.post_id))
         if taken:
             raise ValidationError(_l("Another post already uses this address."))
+        if self.kind != POST and is_reserved_page_slug(field.data):
+            raise ValidationError(_l("The site itself uses this address: choose another one."))
 
 
 class SettingsForm(FlaskForm):
@@ -67,6 +79,50 @@ class SettingsForm(FlaskForm):
     timezone = SelectField(_l("Time zone"), validators=[InputRequired()])
     posts_per_page = IntegerField(
         _l("Posts per page"), validators=[InputRequired(), NumberRange(min=1, max=100)]
+    )
+    show_reading_time = BooleanField(_l("Show the reading time on posts"), default=True)
+    # Comments: the site-wide switch and the rules of the spam defences.
+    comments_open = BooleanField(
+        _l("Accept new comments"),
+        description=_l("Unticked, every post still shows its comments but takes no new ones."),
+    )
+    close_comments_after_days = IntegerField(
+        _l("Close comments on posts older than (days)"),
+        # No InputRequired: a form sent without the field keeps the stored value.
+        validators=[NumberRange(min=0, max=36500)],
+        description=_l("0 keeps them open for ever."),
+    )
+    closed_notice = StringField(
+        _l("Notice when comments are closed"),
+        filters=[lambda value: (value or "").strip()],
+        validators=[Length(max=300)],
+        description=_l("Your own sentence. Left empty: “Comments are closed.”"),
+    )
+    require_email = BooleanField(_l("Require an e-mail address from commenters"))
+    moderate_first_comment = BooleanField(
+        _l("Hold first comments for approval"),
+        description=_l(
+            "Someone whose name and e-mail address already have an approved comment is published at once."
+        ),
+    )
+    max_links = IntegerField(
+        _l("Hold comments with more links than"),
+        validators=[NumberRange(min=0, max=100)],
+    )
+    blocked_words = TextAreaField(
+        _l("Blocked words"),
+        validators=[Length(max=20_000)],
+        description=_l("One per line. A comment containing one goes to spam."),
+    )
+    blocked_emails = TextAreaField(
+        _l("Blocked e-mail addresses"),
+        validators=[Length(max=20_000)],
+        description=_l("One per line: an address, or a whole domain such as @example.com."),
+    )
+    blocked_ips = TextAreaField(
+        _l("Blocked network addresses"),
+        validators=[Length(max=20_000)],
+        description=_l("One per line: an address, or a network such as 203.0.113.0/24."),
     )
 
     def __init__(self, *args, **kwargs):

@@ -7,12 +7,17 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from .. import markup
+from ..autosaves import forget_autosave, pending_autosave
 from ..clock import local_to_utc, utc_to_local, utcnow
 from ..extensions import db, login_manager
-from ..models import PUBLISHED, Post
-from ..posts import parse_tag_names, render, tags_named
+from ..models import POST, PUBLISHED, Post, Upload, reading_minutes
+from ..posts import is_reserved_page_slug, parse_tag_names, render, tags_named
+from ..previews import link_expires_at, preview_url
+from ..revisions import record_revision
 from ..site import localized_datetime, site_settings
 from ..slugs import slugify
+from ..uploads import UploadRefused, image_markdown, store_upload
+from .fetch import session_expired, wants_json
 from .forms import ConfirmForm, PostForm, SettingsForm
 
 bp = Blueprint("editor", __name__)
@@ -21,26 +26,29 @@ bp = Blueprint("editor", __name__)
 @bp.before_request
 def require_login():
     if not current_user.is_authenticated:
-        return login_manager.unauthorized()
+        # The editor's scripts get a 401 they can explain, not a redirect to a login page.
+        return session_expired() if wants_json() else login_manager.unauthorized()
     return None
 
 
 @bp.get("/")
 def dashboard():
     newest_first = func.coalesce(Post.published_at, Post.created_at).desc()
-    page = db.paginate(select(Post).order_by(newest_first, Post.id.desc()), per_page=50)
+    posts = select(Post).where(Post.kind == POST)
+    page = db.paginate(posts.order_by(newest_first, Post.id.desc()), per_page=50)
     return render_template("editor/dashboard.html", page=page)
 
 
-def unique_slug(base: str, post_id: int | None) -> str:
-    """`base`, or `base-2`, `base-3`... the first address no other post uses."""
+def unique_slug(base: str, post_id: int | None, *, page: bool = False) -> str:
+    """`base`, or `base-2`, `base-3`... the first address no other post uses (nor, for a page,
+    the site itself: /archive/, /editor/...)."""
     taken = set(
         db.session.scalars(
             select(Post.slug).where(Post.slug.like(f"{base}%"), Post.id != post_id)
         )
     )
     slug, n = base, 1
-    while slug in taken:
+    while slug in taken or (page and is_reserved_page_slug(slug)):
         n += 1
         slug = f"{base}-{n}"
     return slug
@@ -57,23 +65,33 @@ def form_data(post: Post) -> dict:
         "status": post.status,
         "published_at": utc_to_local(post.published_at, tz) if post.published_at else None,
         "allow_comments": post.allow_comments,
+        "nav_order": post.nav_order,
         "version": post.version,
     }
+
+
+def normalize_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def apply_form(post: Post, form: PostForm) -> None:
     """Copy the validated form onto the post and render its HTML."""
     settings = site_settings()
     post.title = form.title.data.strip()
-    post.slug = form.slug.data or unique_slug(slugify(post.title) or "post", post.id)
-    post.body = form.body.data or ""
+    post.slug = form.slug.data or unique_slug(
+        slugify(post.title) or post.kind, post.id, page=post.is_page
+    )
+    # Browsers send a textarea's lines with CRLF; stored with LF, a revision or an autosave of
+    # the same text compares equal.
+    post.body = normalize_newlines(form.body.data or "")
     post.tags = tags_named(parse_tag_names(form.tags.data or ""))
     post.status = form.status.data
     if form.published_at.data:
         post.published_at = local_to_utc(form.published_at.data, settings.timezone)
-    elif post.status == PUBLISHED:
-        post.published_at = utcnow()
+    elif post.status == PUBLISHED and not (post.is_page and post.published_at):
+        post.published_at = utcnow()  # a page shows no date: publishing it again keeps the first
     post.allow_comments = form.allow_comments.data
+    post.nav_order = form.nav_order.data if post.is_page else None
     post.version = (post.version or 0) + 1
     post.updated_at = utcnow()
     render(post, settings.language)
@@ -83,36 +101,90 @@ def saved_message(post: Post) -> str:
     if post.state == "scheduled":
         return _("Post scheduled for %(when)s.", when=localized_datetime(post.published_at))
     if post.state == PUBLISHED:
-        return _("Post published.")
+        return _("Page published.") if post.is_page else _("Post published.")
     return _("Draft saved.")
 
 
-def edit_post(post: Post | None):
-    """The post form for a new post (None) or an existing one: preview, validate, save."""
-    form = PostForm(post_id=post.id if post else None, data=form_data(post) if post else None)
-    preview = conflict = None
-    if request.method == "POST" and request.form.get("action") == "preview":
+def save_post(post: Post | None, kind: str, form: PostForm) -> Post:
+    """Store the validated form, in one commit: the post, a revision of it, and no autosave left
+    for it (the saved text is newer)."""
+    is_new = post is None
+    if post is None:
+        post = Post(author_id=current_user.id, kind=kind)
+    with db.session.no_autoflush:  # not flushed half-filled by the queries apply_form makes
+        apply_form(post, form)
+    db.session.add(post)
+    record_revision(post, current_user.id)
+    forget_autosave(current_user.id, None if is_new else post.id, kind)
+    db.session.commit()
+    return post
+
+
+def upload_image() -> tuple[Upload | None, str | None]:
+    """Store the image sent with the post form (its Upload button works without JavaScript):
+    the upload, or the message saying why it was refused."""
+    try:
+        upload = store_upload(request.files.get("image"), current_user.id)
+    except UploadRefused as refused:
+        return None, str(refused)
+    db.session.commit()
+    return upload, None
+
+
+def writing_stats(body: str | None) -> dict:
+    """Word count and reading time of the text in the form, as the editor shows them."""
+    words = markup.word_count(body or "")
+    return {"word_count": words, "reading_minutes": reading_minutes(words)}
+
+
+def edit_post(post: Post | None, kind: str = POST):
+    """The form for a new post or page (post None) or an existing one: preview, upload an image,
+    restore an autosave, validate, save. Every POST but Save shows the form again as typed."""
+    kind = post.kind if post is not None else kind
+    data = form_data(post) if post else None
+    autosave = pending_autosave(current_user.id, post, kind) if request.method == "GET" else None
+    restored = False
+    if autosave is not None and request.args.get("restore") == "autosave":
+        # Only the form shows the autosaved text: the post changes when the author saves.
+        data = (data or {}) | {"title": autosave.title, "body": autosave.body}
+        autosave, restored = None, True
+    form = PostForm(post_id=post.id if post else None, kind=kind, data=data)
+    preview = conflict = upload = upload_error = None
+    action = request.form.get("action") if request.method == "POST" else None
+    if action == "preview":
         preview = markup.render_post(form.body.data or "", site_settings().language)
+    elif action == "upload":
+        upload, upload_error = upload_image()
     elif form.validate_on_submit():
         if post is not None and form.version.data != post.version:
             # Saved elsewhere since this form was opened: show both and let the author decide.
             conflict = post
             form.version.data = post.version
         else:
-            if post is None:
-                post = Post(author_id=current_user.id)
-            with db.session.no_autoflush:  # not flushed half-filled by the queries apply_form makes
-                apply_form(post, form)
-            db.session.add(post)
-            db.session.commit()
+            post = save_post(post, kind, form)
             flash(saved_message(post), "success")
             return redirect(url_for("editor.edit", post_id=post.id))
-    return render_template("editor/edit.html", form=form, post=post, preview=preview, conflict=conflict)
+    return render_template(
+        "editor/edit.html",
+        form=form,
+        post=post,
+        kind=kind,
+        preview=preview,
+        conflict=conflict,
+        autosave=autosave,
+        restored=restored,
+        upload=upload,
+        upload_markdown=image_markdown(upload, request.form.get("image_alt", "")) if upload else "",
+        upload_error=upload_error,
+        preview_link=preview_url(post) if post else None,
+        preview_expires=link_expires_at(post) if post else None,
+        **writing_stats(form.body.data),
+    )
 
 
 @bp.route("/posts/new", methods=["GET", "POST"])
 def new():
-    return edit_post(None)
+    return edit_post(None, POST)
 
 
 @bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])

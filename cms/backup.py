@@ -1,0 +1,247 @@
+"""Backups: one archive with a consistent copy of the SQLite database and the uploads; restore."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import tarfile
+import tempfile
+from contextlib import closing
+from datetime import datetime
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import inspect
+
+from .clock import utcnow
+from .database import reading_only
+from .extensions import db
+from .health import migration_revisions
+from .uploads import upload_folder
+
+DATABASE_NAME = "causerie.sqlite3"
+UPLOADS_NAME = "uploads"
+MANIFEST_NAME = "backup.json"
+# Tables whose rows make a database worth a backup before an upgrade touches it.
+CONTENT_TABLES = ("authors", "posts", "comments")
+
+
+class BackupError(click.ClickException):
+    """A backup or restore that cannot go ahead; the message tells the user why and what to do."""
+
+
+def sqlite_file() -> Path:
+    """The SQLite database file of the app; BackupError for any other kind of database."""
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite":
+        raise BackupError(
+            f"The database is {url.get_backend_name()}, not SQLite: back it up with its own "
+            "tools (for PostgreSQL: pg_dump --format=custom), and copy the instance folder's "
+            "uploads/ with it."
+        )
+    if not url.database or url.database == ":memory:":
+        raise BackupError("The database lives in memory: there is nothing to back up.")
+    return Path(url.database)
+
+
+def default_backup_folder() -> Path:
+    return Path(current_app.instance_path) / "backups"
+
+
+def copy_database(source: Path, target: Path) -> None:
+    """Copy a live SQLite database with SQLite's online backup API: a consistent snapshot,
+    taken while other processes keep reading and writing it."""
+    with (
+        closing(sqlite3.connect(source, timeout=30)) as src,
+        closing(sqlite3.connect(target)) as dst,
+    ):
+        src.backup(dst)
+        # A copy of a WAL database is one too: make it a plain file that opens anywhere.
+        dst.execute("PRAGMA journal_mode=DELETE")
+
+
+def integrity_problem(path: Path) -> str | None:
+    """None when `path` is a sound SQLite database, else what is wrong with it."""
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as connection:
+            result = [row[0] for row in connection.execute("PRAGMA integrity_check")]
+            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+    except sqlite3.DatabaseError as err:
+        return str(err)
+    if result != ["ok"]:
+        return "; ".join(result[:3])
+    if "posts" not in tables:
+        return "it holds no Causerie tables"
+    return None
+
+
+def _archive_path(folder: Path, stem: str) -> Path:
+    """A new file in folder named after the time, never one that exists already."""
+    stamp = utcnow().strftime("%Y%m%d-%H%M%S")
+    path, n = folder / f"{stem}-{stamp}.tar.gz", 1
+    while path.exists():
+        n += 1
+        path = folder / f"{stem}-{stamp}-{n}.tar.gz"
+    return path
+
+
+def make_backup(folder: Path | None = None, *, stem: str = "causerie-backup") -> Path:
+    """Write one timestamped tar.gz: the database (online backup), uploads/ and a manifest.
+
+    instance/config.py (the secret key) is left out on purpose: an archive copied to another
+    machine then opens no session; keep that file separately.
+    """
+    database = sqlite_file()
+    if not database.exists():
+        raise BackupError(f"There is no database at {database} yet: run `flask --app app init`.")
+    folder = Path(folder or default_backup_folder())
+    folder.mkdir(parents=True, exist_ok=True)
+    archive = _archive_path(folder, stem)
+    current, _head = migration_revisions()
+    with tempfile.TemporaryDirectory(dir=folder) as scratch:
+        copy = Path(scratch) / DATABASE_NAME
+        copy_database(database, copy)
+        if problem := integrity_problem(copy):
+            raise BackupError(f"The database copy failed its integrity check: {problem}")
+        manifest = Path(scratch) / MANIFEST_NAME
+        manifest.write_text(
+            json.dumps(
+                {"created_at": utcnow().isoformat(timespec="seconds") + "Z", "schema": current}
+            ),
+            encoding="utf-8",
+        )
+        partial = Path(scratch) / archive.name
+        with tarfile.open(partial, "w:gz") as tar:
+            tar.add(manifest, MANIFEST_NAME)
+            tar.add(copy, DATABASE_NAME)
+            uploads = upload_folder()
+            if uploads.is_dir():
+                tar.add(uploads, UPLOADS_NAME)
+        partial.chmod(0o600)  # it holds readers' e-mail addresses
+        partial.replace(archive)  # a half-written archive never carries the final name
+    return archive
+
+
+def database_needs_backup_before_upgrade() -> bool:
+    """Whether the database exists, holds content and is behind the newest migration."""
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite" or not url.database or not Path(url.database).exists():
+        return False
+    current, head = migration_revisions()
+    if current is None or current == head:
+        return False
+    with reading_only(), db.engine.connect() as connection:
+        tables = set(inspect(connection).get_table_names())
+        return any(
+            connection.exec_driver_sql(f"SELECT 1 FROM {table} LIMIT 1").first()  # noqa: S608
+            for table in CONTENT_TABLES
+            if table in tables
+        )
+
+
+def _safe_members(tar: tarfile.TarFile) -> list[tarfile.TarInfo]:
+    """The archive's members, when they are only the database, the manifest and uploads/."""
+    members = tar.getmembers()
+    for member in members:
+        top = member.name.split("/", 1)[0]
+        if top not in (DATABASE_NAME, MANIFEST_NAME, UPLOADS_NAME) or not (
+            member.isfile() or member.isdir()
+        ):
+            raise BackupError(f"The archive holds {member.name!r}: it is not a Causerie backup.")
+    if DATABASE_NAME not in {member.name for member in members}:
+        raise BackupError(f"The archive has no {DATABASE_NAME}: it is not a Causerie backup.")
+    return members
+
+
+def unpack(archive: Path, into: Path) -> Path:
+    """Extract a backup into a folder after checking it; returns the extracted database."""
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            tar.extractall(into, members=_safe_members(tar), filter="data")
+    except (tarfile.TarError, OSError, EOFError) as err:
+        raise BackupError(f"{archive.name} cannot be read as a backup archive: {err}") from err
+    database = into / DATABASE_NAME
+    if problem := integrity_problem(database):
+        raise BackupError(
+            f"The database in {archive.name} is damaged ({problem}): nothing was changed."
+        )
+    return database
+
+
+def restore_backup(archive: Path) -> Path | None:
+    """Replace the database and uploads with the archive's; returns the safety copy's path
+    (None when there was no database to keep).
+
+    The archive is checked before anything changes, and the current database and uploads are
+    saved as a backup of their own first. The database is written through SQLite's backup API,
+    so processes that have it open see the restored content rather than a deleted file.
+    """
+    database = sqlite_file()
+    instance = Path(current_app.instance_path)
+    with tempfile.TemporaryDirectory(dir=instance) as scratch:
+        restored = unpack(archive, Path(scratch))
+        safety = make_backup(stem="before-restore") if database.exists() else None
+        db.session.remove()
+        db.engine.dispose()  # no connection of this process keeps a view of the old content
+        with (
+            closing(sqlite3.connect(restored)) as src,
+            closing(sqlite3.connect(database, timeout=30)) as dst,
+        ):
+            src.backup(dst)
+        uploads = upload_folder()
+        if uploads.exists():
+            # Moved into the scratch folder, deleted with it once the new uploads are in place.
+            uploads.rename(Path(scratch) / "previous-uploads")
+        if (Path(scratch) / UPLOADS_NAME).is_dir():
+            shutil.move(Path(scratch) / UPLOADS_NAME, uploads)
+    return safety
+
+
+def describe(archive: Path) -> str:
+    """When the backup was taken, read from its manifest; "" when it has none."""
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            member = tar.extractfile(MANIFEST_NAME)
+            manifest = json.load(member) if member else {}
+    except (tarfile.TarError, KeyError, OSError, EOFError, ValueError):
+        return ""
+    created = manifest.get("created_at", "")
+    try:
+        return datetime.fromisoformat(created.rstrip("Z")).strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        return ""
+
+
+@click.command("backup")
+@click.argument("dest", required=False, type=click.Path(file_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(dest: Path | None) -> None:
+    """Write a backup archive (database and uploads) into DEST (default: instance/backups)."""
+    click.echo(make_backup(dest))
+
+
+@click.command("restore")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (for scripts).")
+@with_appcontext
+def restore_command(archive: Path, yes: bool) -> None:
+    """Replace the database and uploads with those of a backup ARCHIVE."""
+    database = sqlite_file()
+    taken = describe(archive)
+    if not yes:
+        click.confirm(
+            f"Replace the database {database} and its uploads with the content of {archive.name}"
+            + (f" (taken {taken})" if taken else "")
+            + "? A safety copy of the current ones is kept first.",
+            abort=True,
+        )
+    safety = restore_backup(archive)
+    if safety:
+        click.echo(f"Safety copy of the previous content: {safety}")
+    click.echo(f"Restored {archive.name}.")
+    current, head = migration_revisions()
+    if current != head:
+        click.echo("It predates the current schema: run `flask --app app init` to upgrade it.")

@@ -1,0 +1,5 @@
+"""Readers' comments: the public form, its spam defences, the numbered thread, the feeds."""
+
+from .views import bp
+
+__all__ = ["bp"]

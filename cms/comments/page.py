@@ -1,0 +1,79 @@
+"""The post page with its conversation: numbered comments, then the form or the closed notice."""
+
+from __future__ import annotations
+
+from flask import abort, render_template, request
+
+from ..extensions import db
+from ..models import APPROVED, Comment, Post
+from ..site import site_settings
+from . import tokens
+from .commenter import own_comment_ids, remembered_details
+from .forms import CommentForm
+from .rules import closed_notice, comments_are_open
+from .thread import load_thread, number_of, refresh_rendering
+
+
+def requested_page() -> int:
+    """The ?page=N of the comments; 404 for anything but a positive number."""
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or not 0 < int(raw) < 1_000_000:
+        abort(404)
+    return int(raw)
+
+
+def reply_target(post: Post, comment_id: int | None) -> Comment | None:
+    """The approved comment of this post that a reply may answer, or None."""
+    if comment_id is None:
+        return None
+    comment = db.session.get(Comment, comment_id)
+    if comment is None or comment.post_id != post.id or comment.status != APPROVED:
+        return None
+    return comment
+
+
+def blank_form(post: Post) -> CommentForm:
+    """The form a GET serves: freshly signed, filled with the remembered details, and set to
+    answer ?replyto=<id> with "@Name " when asked."""
+    details = remembered_details()
+    form = CommentForm(data=details | {"remember": bool(details)})
+    form.token.data = tokens.issue(post.id)
+    replyto = request.args.get("replyto", "")
+    parent = reply_target(post, int(replyto) if replyto.isdigit() and len(replyto) < 12 else None)
+    if parent is not None:
+        form.parent_id.data = str(parent.id)
+        form.body.data = f"@{parent.author_name} "
+    return form
+
+
+def render_post_page(
+    post: Post,
+    form: CommentForm | None = None,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    unsent: str | None = None,
+):
+    """The post page. A GET shows ?page=N of the comments and a blank form; a refused POST
+    passes its form back (shown on the last page, the visitor's text kept) with an error, or,
+    when comments have closed, the text that was not sent."""
+    is_open = comments_are_open(post)
+    page = requested_page() if request.method == "GET" else None
+    thread = load_thread(post, page, own_comment_ids())
+    refresh_rendering([*thread.page.items, *thread.own_pending], site_settings().language)
+    replying_to = None
+    if is_open:
+        form = form or blank_form(post)
+        parent = reply_target(post, form.parent_id_value())
+        if parent is not None:
+            replying_to = (number_of(parent), parent)
+    context = {
+        "thread": thread,
+        "comments_open": is_open,
+        "comments_notice": None if is_open else closed_notice(),
+        "comment_form": form if is_open else None,
+        "comment_error": error,
+        "replying_to": replying_to,
+        "unsent_comment": unsent,
+    }
+    return render_template("blog/post.html", post=post, **context), status

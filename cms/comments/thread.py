@@ -1,0 +1,271 @@
+"""A post's conversation: approved comments in order, their numbers and pages, @name mentions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from math import ceil
+
+from flask import current_app, url_for
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select, and_, func, or_, select
+
+from .. import markup
+from ..extensions import db
+from ..models import APPROVED, Comment, Post
+from ..posts import render_key
+
+
+def per_page() -> int:
+    return int(current_app.config["COMMENTS_PER_PAGE"])
+
+
+def approved_comments(post_id: int) -> Select:
+    """The post's approved comments, oldest first: the order that numbers them."""
+    return (
+        select(Comment)
+        .where(Comment.post_id == post_id, Comment.status == APPROVED)
+        .order_by(Comment.created_at, Comment.id)
+    )
+
+
+def approved_count(post_id: int) -> int:
+    return db.session.scalar(
+        select(func.count(Comment.id)).where(Comment.post_id == post_id, Comment.status == APPROVED)
+    )
+
+
+def number_of(comment: Comment) -> int:
+    """The comment's number on its post (1 for the first approved comment)."""
+    earlier = or_(
+        Comment.created_at < comment.created_at,
+        and_(Comment.created_at == comment.created_at, Comment.id < comment.id),
+    )
+    return 1 + db.session.scalar(
+        select(func.count(Comment.id)).where(
+            Comment.post_id == comment.post_id, Comment.status == APPROVED, earlier
+        )
+    )
+
+
+def page_of(comment: Comment) -> int:
+    """The page of the post that shows the comment: its own page when approved, else the last
+    page, where its writer sees it awaiting moderation."""
+    if comment.status == APPROVED:
+        return (number_of(comment) - 1) // per_page() + 1
+    return last_page(comment.post_id)
+
+
+def page_url(slug: str, page: int, **args) -> str:
+    return url_for("blog.post", slug=slug, page=page if page > 1 else None, **args)
+
+
+def comment_url(comment: Comment, slug: str, *, external: bool = False) -> str:
+    """The post page that shows the comment, with the comment's anchor."""
+    return url_for(
+        "blog.post",
+        slug=slug,
+        page=page if (page := page_of(comment)) > 1 else None,
+        _anchor=f"comment-{comment.id}",
+        _external=external,
+    )
+
+
+@dataclass
+class Thread:
+    """One page of a post's comments as the post page shows them."""
+
+    post: Post
+    page: Pagination
+    # Numbers of the parents that replies on this page answer: {parent id: number}.
+    parent_numbers: dict[int, int] = field(default_factory=dict)
+    # The visitor's own comments still awaiting moderation, shown on the last page only to them.
+    own_pending: list[Comment] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return self.page.total or 0
+
+    @property
+    def first_number(self) -> int:
+        return (self.page.page - 1) * self.page.per_page + 1
+
+    def parent_link(self, comment: Comment) -> tuple[int, str] | None:
+        """(number, address) of the approved comment this one replies to, or None."""
+        number = self.parent_numbers.get(comment.parent_id or 0)
+        if number is None:
+            return None
+        page = (number - 1) // self.page.per_page + 1
+        anchor = f"#comment-{comment.parent_id}"
+        if page == self.page.page:
+            return number, anchor
+        return number, page_url(self.post.slug, page) + anchor
+
+    def reply_url(self, comment: Comment) -> str:
+        return page_url(self.post.slug, self.page.page, replyto=comment.id, _anchor="comment-form")
+
+    def page_link(self, page: int) -> str:
+        return page_url(self.post.slug, page, _anchor="comments")
+
+    def form_url(self) -> str:
+        """This page's form, answering nobody in particular."""
+        return page_url(self.post.slug, self.page.page, _anchor="comment-form")
+
+
+def last_page(post_id: int) -> int:
+    return max(1, ceil(approved_count(post_id) / per_page()))
+
+
+def load_thread(post: Post, page: int | None, own_ids: Sequence[int] = ()) -> Thread:
+    """Page `page` of the comments (None: the last page; 404 past it), with the numbers of the
+    parents it refers to and, on the last page, the visitor's own comments awaiting moderation.
+    A fixed number of queries, whatever the number of comments."""
+    if page is None:
+        page = last_page(post.id)
+    pagination = db.paginate(
+        approved_comments(post.id), page=page, per_page=per_page(), error_out=True, count=True
+    )
+    thread = Thread(post=post, page=pagination)
+    # Parents shown on this page take their number from their place on it; only the others are
+    # numbered by the query below, which reads every comment up to them.
+    on_page = {c.id: thread.first_number + i for i, c in enumerate(pagination.items)}
+    wanted = {c.parent_id for c in pagination.items if c.parent_id is not None}
+    thread.parent_numbers = {pid: on_page[pid] for pid in wanted if pid in on_page}
+    parent_ids = wanted - on_page.keys()
+    if parent_ids:
+        numbered = (
+            select(
+                Comment.id,
+                func.row_number().over(order_by=(Comment.created_at, Comment.id)).label("number"),
+            )
+            .where(Comment.post_id == post.id, Comment.status == APPROVED)
+            .subquery()
+        )
+        rows = db.session.execute(
+            select(numbered.c.id, numbered.c.number).where(numbered.c.id.in_(parent_ids))
+        )
+        thread.parent_numbers |= {row.id: row.number for row in rows}
+    if own_ids and not pagination.has_next:
+        thread.own_pending = list(
+            db.session.scalars(
+                select(Comment)
+                .where(
+                    Comment.id.in_(own_ids),
+                    Comment.post_id == post.id,
+                    Comment.status != APPROVED,
+                )
+                .order_by(Comment.created_at, Comment.id)
+            )
+        )
+    return thread
+
+
+# --- @name mentions and rendering ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Mention:
+    text: str  # the "@Name" as typed at the start of the body
+    comment_id: int
+
+
+def _word_continues(text: str, index: int) -> bool:
+    return index < len(text) and (text[index].isalnum() or text[index] in "_-.'’")
+
+
+def find_mention(
+    body: str,
+    earlier: Iterable[tuple[int, str]],
+    parent: tuple[int, str] | None = None,
+) -> Mention | None:
+    """The comment an "@Name" opening `body` names: among `earlier` (id, name) pairs, newest
+    first, the latest by the longest name that the body starts with (case-insensitive, ending
+    at a word boundary). When `parent` (id, name) bears that name, it is the one named."""
+    if not body.startswith("@"):
+        return None
+    best: tuple[int, str] | None = None
+    for comment_id, name in earlier:
+        candidate = body[1 : 1 + len(name)]
+        if not name or candidate.lower() != name.lower() or _word_continues(body, 1 + len(name)):
+            continue
+        if best is None or len(name) > len(best[1]):
+            best = (comment_id, name)
+    if best is None:
+        return None
+    comment_id = best[0]
+    if parent is not None and parent[1].lower() == best[1].lower():
+        comment_id = parent[0]
+    return Mention(text=body[: 1 + len(best[1])], comment_id=comment_id)
+
+
+def earlier_names(post_id: int, before: datetime | None = None) -> list[tuple[int, str, datetime]]:
+    """(id, name, created_at) of the post's approved comments, newest first (only those created
+    before `before` when given)."""
+    query = select(Comment.id, Comment.author_name, Comment.created_at).where(
+        Comment.post_id == post_id, Comment.status == APPROVED
+    )
+    if before is not None:
+        query = query.where(Comment.created_at < before)
+    query = query.order_by(Comment.created_at.desc(), Comment.id.desc())
+    return [tuple(row) for row in db.session.execute(query)]
+
+
+def render(
+    comment: Comment,
+    language: str,
+    earlier: Iterable[tuple[int, str]],
+    parent: tuple[int, str] | None = None,
+) -> Mention | None:
+    """Store the comment's HTML, its opening @Name linked to the comment it names."""
+    mention = find_mention(comment.body, earlier, parent)
+    link = None
+    if mention is not None:
+        link = (mention.text, url_for("comments.permalink", comment_id=mention.comment_id))
+    comment.body_html = markup.render_comment(comment.body, language, mention=link)
+    comment.render_key = render_key(language)
+    return mention
+
+
+def rerender(comments: Iterable[Comment], language: str) -> None:
+    """Render comments again, resolving each @Name among the approved comments before it (a
+    comment answering nobody in particular then answers the one it names). One query per post
+    involved; the caller commits."""
+    by_post: dict[int, list[Comment]] = {}
+    for comment in comments:
+        by_post.setdefault(comment.post_id, []).append(comment)
+    for post_id, post_comments in by_post.items():
+        names = earlier_names(post_id)
+        parent_ids = {c.parent_id for c in post_comments if c.parent_id}
+        parents = {row[0]: (row[0], row[1]) for row in names if row[0] in parent_ids}
+        for comment in post_comments:
+            earlier = [
+                (cid, name)
+                for cid, name, created in names
+                if (created, cid) < (comment.created_at, comment.id)
+            ]
+            mention = render(comment, language, earlier, parents.get(comment.parent_id or 0))
+            if comment.parent_id is None and mention is not None:
+                comment.parent_id = mention.comment_id
+
+
+def resolve_mentions_again(post_ids: Iterable[int], language: str) -> None:
+    """After comments were approved, marked as spam or deleted, link each "@Name" on these posts
+    to the comment it names now. The caller commits."""
+    ids = set(post_ids)
+    if ids:
+        db.session.flush()
+        opening_mentions = select(Comment).where(
+            Comment.post_id.in_(ids), Comment.body.startswith("@")
+        )
+        rerender(db.session.scalars(opening_mentions).all(), language)
+
+
+def refresh_rendering(comments: Iterable[Comment], language: str) -> None:
+    """Re-render comments whose stored HTML came from an older renderer or another language;
+    commits only when something was re-rendered."""
+    key = render_key(language)
+    stale = [comment for comment in comments if comment.render_key != key]
+    if stale:
+        rerender(stale, language)
+        db.session.commit()

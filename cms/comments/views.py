@@ -1,0 +1,229 @@
+"""The public side of comments: posting through the spam defences, permalinks, feeds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+# The module, not the function: blog.views imports this package while it is itself loading.
+from ..blog import views as blog_views
+from ..extensions import csrf, db
+from ..models import APPROVED, Comment, Post
+from ..site import site_settings
+from . import spam, tokens
+from .commenter import add_own_comment, forget_details, own_comment_ids, remember_details
+from .forms import CommentForm, linkable_website
+from .page import render_post_page, reply_target
+from .rules import comments_are_open
+from .thread import (
+    approved_comments,
+    approved_count,
+    comment_url,
+    earlier_names,
+    page_url,
+    per_page,
+    refresh_rendering,
+    render,
+)
+
+bp = Blueprint("comments", __name__)
+# Why a comment was held or refused, in words, for the author's pages.
+bp.add_app_template_filter(spam.describe, "comment_reason")
+bp.add_app_template_filter(linkable_website, "web_address")
+
+
+def origin_is_foreign() -> bool:
+    """Whether the request names an Origin other than this site (a missing Origin is allowed:
+    older browsers and privacy tools leave it out)."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return False
+    parts = urlsplit(origin)
+    return (
+        f"{parts.scheme}://{parts.netloc}".lower() != f"{request.scheme}://{request.host}".lower()
+    )
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A submission turned away before validation: why, with what status, and what to say."""
+
+    reason: str
+    status: int
+    message: str
+    fresh_token: bool = False  # the visitor's form cannot be sent again as it is
+
+
+def first_refusal(post: Post, form: CommentForm) -> Refusal | None:
+    """The first of the form token, rate limit, honeypot and time trap that refuses this
+    submission, or None. Attempts past the rate limit count towards it."""
+    token = tokens.read(form.token.data)
+    if token is None or token.post_id != post.id:
+        return Refusal(
+            spam.BAD_TOKEN,
+            400,
+            _("This form could not be verified. Your comment is kept below: please send it again."),
+            fresh_token=True,
+        )
+    if token.age > tokens.MAX_AGE_SECONDS:
+        return Refusal(
+            spam.TOO_OLD,
+            400,
+            _("This form is too old. Your comment is kept below: please send it again."),
+            fresh_token=True,
+        )
+    if spam.is_rate_limited():
+        return Refusal(
+            spam.RATE_LIMIT,
+            429,
+            _(
+                "You have sent several comments in a short time. "
+                "Please wait a minute, then send this one again."
+            ),
+        )
+    spam.count_attempt()
+    if form.subject.data:
+        return Refusal(spam.HONEYPOT, 400, _("Your comment could not be accepted."))
+    min_seconds = current_app.config["COMMENT_MIN_SECONDS"]
+    if min_seconds > 0 and token.age < min_seconds:
+        # The same token goes back: by the time a person sends again, it is old enough.
+        return Refusal(
+            spam.reason(spam.TOO_FAST, max(0, int(token.age))),
+            400,
+            _("That was quick! Please check your comment, then send it again."),
+        )
+    return None
+
+
+def new_comment(post: Post, form: CommentForm) -> Comment:
+    """The validated form as a rendered comment, its parent resolved and its fate decided."""
+    parent = reply_target(post, form.parent_id_value())
+    comment = Comment(
+        post_id=post.id,
+        author_name=form.name.data,
+        author_email=form.email.data,
+        author_website=form.website.data,
+        body=form.body.data,
+        ip=(request.remote_addr or "")[:45],
+    )
+    # Only an opening "@Name" names an earlier comment: other bodies need not read them all.
+    earlier = (
+        [(cid, cname) for cid, cname, _created in earlier_names(post.id)]
+        if comment.body.startswith("@")
+        else []
+    )
+    mention = render(
+        comment,
+        site_settings().language,
+        earlier,
+        (parent.id, parent.author_name) if parent else None,
+    )
+    # A reply is to the comment chosen with "Reply", else to the one its @Name names.
+    comment.parent_id = parent.id if parent else (mention.comment_id if mention else None)
+    verdict = spam.judge(
+        name=comment.author_name,
+        email=comment.author_email,
+        website=comment.author_website,
+        body=comment.body,
+        body_html=comment.body_html,
+        ip=comment.ip,
+        by_author=current_user.is_authenticated,
+    )
+    comment.status, comment.reason = verdict.status, verdict.reason
+    return comment
+
+
+# The session CSRF token would give every visitor a session cookie and make every post page
+# uncacheable; the form's signed token (tokens.py) and the Origin check stand in for it.
+@bp.post("/posts/<slug>/comments")
+@csrf.exempt
+def create(slug: str):
+    post = blog_views.visible_post_or_404(slug)
+    form = CommentForm()
+    name = form.name.data or ""
+    if origin_is_foreign():
+        spam.record_refusal(post, name, spam.reason(spam.FOREIGN_ORIGIN, request.headers["Origin"]))
+        db.session.commit()
+        abort(403, description=_("Comments can only be sent from this site’s own pages."))
+    if not comments_are_open(post):
+        return render_post_page(post, status=403, unsent=form.body.data)
+
+    refusal = first_refusal(post, form)
+    if refusal is None and form.validate() and spam.is_duplicate(post.id, form.body.data):
+        form.body.errors.append(_("This comment has already been posted on this post."))
+        refusal = Refusal(spam.DUPLICATE, 200, "")
+    if refusal is not None:
+        spam.record_refusal(post, name, refusal.reason)
+        db.session.commit()
+        if refusal.fresh_token:
+            form.token.data = tokens.issue(post.id)
+        return render_post_page(post, form, status=refusal.status, error=refusal.message or None)
+    if form.errors:
+        db.session.commit()  # the attempt still counts towards the rate limit
+        return render_post_page(post, form)
+
+    comment = new_comment(post, form)
+    db.session.add(comment)
+    db.session.flush()
+    spam.log_decision(comment.status, comment.reason, post, comment.author_name)
+    # Detached, the comment keeps its values through the commit (which expires what the session
+    # holds), so the answer is built without loading it again; its page is counted after the
+    # commit, outside the write lock.
+    db.session.expunge(comment)
+    slug = post.slug
+    db.session.commit()
+    location = comment_url(comment, slug)
+    comment_id, approved = comment.id, comment.status == APPROVED
+    author = (comment.author_name, comment.author_email, comment.author_website)
+    add_own_comment(comment_id)
+    if approved:
+        flash(_("Your comment is published."), "success")
+    else:
+        flash(_("Your comment is awaiting moderation."), "success")
+    response = redirect(location)
+    if form.remember.data:
+        remember_details(response, *author)
+    else:
+        forget_details(response)
+    return response
+
+
+@bp.get("/comments/<int:comment_id>")
+def permalink(comment_id: int):
+    """A lasting address for a comment: redirects to the page of the post that shows it."""
+    comment = db.get_or_404(Comment, comment_id)
+    post = blog_views.visible_post_or_404(comment.post.slug)
+    visible = (
+        comment.status == APPROVED
+        or comment.id in own_comment_ids()
+        or current_user.is_authenticated
+    )
+    if not visible:
+        abort(404)
+    return redirect(comment_url(comment, post.slug))
+
+
+@bp.get("/posts/<slug>/comments.xml")
+def feed(slug: str):
+    """The post's latest approved comments as an Atom feed (names and text, never e-mails)."""
+    post = blog_views.visible_post_or_404(slug)
+    total = approved_count(post.id)
+    newest_first = (
+        approved_comments(post.id)
+        .order_by(None)
+        .order_by(Comment.created_at.desc(), Comment.id.desc())
+    )
+    comments = db.session.scalars(newest_first.limit(current_app.config["FEED_SIZE"])).all()
+    refresh_rendering(comments, site_settings().language)
+    entries = []
+    for index, comment in enumerate(comments):
+        number = total - index
+        page = (number - 1) // per_page() + 1
+        url = page_url(post.slug, page, _anchor=f"comment-{comment.id}", _external=True)
+        entries.append((number, comment, url))
+    xml = render_template("comments/feed.xml", post=post, entries=entries)
+    return Response(xml, mimetype="application/atom+xml")

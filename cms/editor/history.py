@@ -1,0 +1,67 @@
+"""A post's revisions: the list, a diff against the current text, and restoring one."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..autosaves import forget_autosave
+from ..clock import utcnow
+from ..extensions import db
+from ..models import Post, Revision
+from ..posts import render
+from ..revisions import record_revision, revisions_of
+from ..site import localized_datetime, site_settings
+from ..textdiff import line_diff
+from .forms import ConfirmForm
+from .views import bp
+
+
+def revision_or_404(post: Post, revision_id: int) -> Revision:
+    revision = db.get_or_404(Revision, revision_id)
+    if revision.post_id != post.id:
+        abort(404)
+    return revision
+
+
+@bp.get("/posts/<int:post_id>/revisions")
+def revisions(post_id: int):
+    post = db.get_or_404(Post, post_id)
+    page = db.paginate(revisions_of(post), per_page=50)
+    return render_template("editor/revisions.html", post=post, page=page)
+
+
+@bp.get("/posts/<int:post_id>/revisions/<int:revision_id>")
+def revision(post_id: int, revision_id: int):
+    """What changed between the revision and the current text."""
+    post = db.get_or_404(Post, post_id)
+    revision = revision_or_404(post, revision_id)
+    return render_template(
+        "editor/revision.html",
+        post=post,
+        revision=revision,
+        diff=line_diff(revision.body, post.body),
+        form=ConfirmForm(),
+    )
+
+
+@bp.route("/posts/<int:post_id>/revisions/<int:revision_id>/restore", methods=["GET", "POST"])
+def restore_revision(post_id: int, revision_id: int):
+    """Make the revision's title and text the post's again: a save like any other, so it is
+    itself kept as a new revision, and the version moves on (an open editor sees a conflict)."""
+    post = db.get_or_404(Post, post_id)
+    revision = revision_or_404(post, revision_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        post.title, post.body = revision.title, revision.body
+        post.version = (post.version or 0) + 1
+        post.updated_at = utcnow()
+        render(post, site_settings().language)
+        record_revision(post, current_user.id)
+        forget_autosave(current_user.id, post.id, post.kind)
+        db.session.commit()
+        when = localized_datetime(revision.created_at)
+        flash(_("The revision of %(when)s is the current text again.", when=when), "success")
+        return redirect(url_for("editor.edit", post_id=post.id))
+    return render_template("editor/restore.html", post=post, revision=revision, form=form)

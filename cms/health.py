@@ -1,0 +1,148 @@
+"""Health: the `check` command's report for the site's owner, and /healthz for monitors."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+from flask import Blueprint, Response, current_app
+from flask.cli import with_appcontext
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from .config import DEV_SECRET_KEY
+from .database import reading_only
+from .extensions import db
+
+bp = Blueprint("health", __name__)
+
+OK, WARN, FAIL = "ok", "warn", "FAIL"
+# Below this much free space in the instance folder, `check` warns (CMS_CHECK_MIN_FREE_MB).
+MIN_FREE_MB = 1024
+
+
+@dataclass(frozen=True)
+class Finding:
+    status: str  # OK, WARN or FAIL
+    subject: str
+    detail: str
+
+
+def migration_revisions() -> tuple[str | None, str | None]:
+    """(the database's Alembic revision, the newest shipped migration); None when unknown."""
+    # Imported here: web workers never need Alembic (see cms.extensions.Migrate).
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    migrations = current_app.extensions["migrate"]
+    config = migrations.migrate.get_config(migrations.directory)
+    head = ScriptDirectory.from_config(config).get_current_head()
+    # A connection of its own, which only reads: it never waits for a transaction the caller
+    # may hold open on the session, even one holding SQLite's write lock.
+    with reading_only(), db.engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    return current, head
+
+
+def check_database() -> Finding:
+    engine = db.engine
+    where = engine.url.render_as_string(hide_password=True)
+    try:
+        with engine.connect() as connection:
+            if engine.dialect.name != "sqlite":
+                connection.execute(text("SELECT 1"))
+                return Finding(OK, "database", f"reachable ({where})")
+            problems = connection.exec_driver_sql("PRAGMA integrity_check").scalars().all()
+    except SQLAlchemyError as err:
+        return Finding(FAIL, "database", f"cannot be reached ({where}): {err.__class__.__name__}")
+    if problems != ["ok"]:
+        return Finding(FAIL, "database", f"integrity check failed ({where}): {problems[0]}")
+    return Finding(OK, "database", f"reachable, integrity check ok ({where})")
+
+
+def check_migrations() -> Finding:
+    try:
+        current, head = migration_revisions()
+    except SQLAlchemyError:
+        return Finding(FAIL, "schema", "unknown: the database cannot be reached")
+    if current == head:
+        return Finding(OK, "schema", f"up to date (migration {head})")
+    found = f"at migration {current}" if current else "no migration recorded"
+    return Finding(FAIL, "schema", f"{found}, latest is {head}: run `flask --app app init`")
+
+
+def check_instance_folder() -> Finding:
+    folder = Path(current_app.instance_path)
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        return Finding(FAIL, "instance folder", f"{folder} is not writable: {err.strerror}")
+    return Finding(OK, "instance folder", f"{folder} is writable")
+
+
+def check_secret_key() -> Finding:
+    key = current_app.config.get("SECRET_KEY")
+    if not key or key == DEV_SECRET_KEY:
+        return Finding(FAIL, "secret key", "not set: run `flask --app app init`")
+    if len(str(key)) < 16:
+        return Finding(WARN, "secret key", "shorter than 16 characters: easy to guess")
+    return Finding(OK, "secret key", "set")
+
+
+def check_free_space() -> Finding:
+    folder = Path(current_app.instance_path)
+    free_mb = shutil.disk_usage(folder).free // (1024 * 1024)
+    minimum = int(current_app.config.get("CHECK_MIN_FREE_MB", MIN_FREE_MB))
+    if free_mb < minimum:
+        return Finding(WARN, "disk", f"only {free_mb} MB free for {folder} (under {minimum} MB)")
+    return Finding(OK, "disk", f"{free_mb} MB free for {folder}")
+
+
+def run_checks() -> list[Finding]:
+    with reading_only():
+        return [
+            check_database(),
+            check_migrations(),
+            check_instance_folder(),
+            check_secret_key(),
+            check_free_space(),
+        ]
+
+
+@click.command("check")
+@with_appcontext
+def check_command() -> None:
+    """Check the installation: database, schema, instance folder, secret key, free disk."""
+    findings = run_checks()
+    width = max(len(finding.subject) for finding in findings)
+    for finding in findings:
+        click.echo(f"  {finding.status:<5} {finding.subject:<{width}}  {finding.detail}")
+    failures = sum(finding.status == FAIL for finding in findings)
+    warnings = sum(finding.status == WARN for finding in findings)
+    if failures:
+        raise click.ClickException(f"{counted(failures, 'problem')} to fix.")
+    click.echo(f"All good, {counted(warnings, 'warning')}." if warnings else "All good.")
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """'1 problem', '2 problems': English, for the command-line reports."""
+    return f"{n} {noun}" if n == 1 else f"{n} {plural or noun + 's'}"
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    """200 "ok" when the database answers, 503 otherwise: cheap enough to poll every few seconds."""
+    try:
+        db.session.execute(text("SELECT 1"))
+        status, body = 200, "ok\n"
+    except SQLAlchemyError:
+        db.session.rollback()
+        current_app.logger.exception("health check: the database does not answer")
+        status, body = 503, "database unavailable\n"
+    response = Response(body, status=status, mimetype="text/plain")
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,453 @@
+"""Import a WordPress export (WXR): posts, pages, authors, tags, comments and their old addresses."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections import Counter
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.security import generate_password_hash
+
+from . import markup
+from .clock import utcnow
+from .extensions import db
+from .health import counted
+from .models import (
+    APPROVED,
+    DRAFT,
+    PAGE,
+    PENDING,
+    POST,
+    PUBLISHED,
+    SPAM,
+    Author,
+    Comment,
+    Post,
+    Redirect,
+    Tag,
+)
+from .pages.views import post_url
+from .posts import is_reserved_page_slug, render, render_key
+from .redirects import normalise_path, path_of_url
+from .site import site_settings
+from .slugs import slugify
+from .wxr import (
+    WXRAuthor,
+    WXRComment,
+    WXRError,
+    WXRExport,
+    WXRItem,
+    has_blocks,
+    parse_wxr,
+    strip_shortcodes,
+    wpautop,
+)
+
+# WordPress's more tag, with or without the link text it may carry ("<!--more Read on-->").
+_WP_MORE = re.compile(r"<!--\s*more(?:\s[^>]*?)?\s*-->", re.IGNORECASE)
+_COMMENT_STATUS = {"approved": APPROVED, "pending": PENDING, "spam": SPAM}
+UNCATEGORIZED = "uncategorized"
+
+
+@dataclass
+class ImportReport:
+    """What an import did: counts of what was created, and everything left out with its reason."""
+
+    site_title: str = ""
+    site_url: str = ""
+    posts: int = 0
+    pages: int = 0
+    states: Counter[str] = field(default_factory=Counter)
+    comments: Counter[str] = field(default_factory=Counter)
+    replies: int = 0
+    closed: int = 0
+    authors_created: list[str] = field(default_factory=list)
+    authors_matched: list[str] = field(default_factory=list)
+    tags_created: int = 0
+    redirects: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    def lines(self, *, verbose: bool = False) -> list[str]:
+        """The report as a user reads it on the terminal."""
+        states = ", ".join(f"{count} {state}" for state, count in sorted(self.states.items()))
+        statuses = ", ".join(f"{count} {status}" for status, count in sorted(self.comments.items()))
+        lines = [
+            f"From {self.site_title or 'WordPress'} ({self.site_url or 'no address'}):",
+            f"  {counted(self.posts, 'post')} and {counted(self.pages, 'page')}"
+            + (f" ({states})" if states else ""),
+            f"  {counted(sum(self.comments.values()), 'comment')}"
+            + (f" ({statuses}), {self.replies} of them replies" if statuses else ""),
+            f"  {self.closed} posts and pages with comments closed",
+            f"  {counted(self.tags_created, 'new tag')}, "
+            f"{counted(self.redirects, 'old address', 'old addresses')} redirected",
+        ]
+        if self.authors_matched:
+            lines.append(f"  existing authors kept: {', '.join(self.authors_matched)}")
+        if self.authors_created:
+            lines.append(f"  new authors: {', '.join(self.authors_created)}")
+            lines.append(
+                "  New authors cannot log in until they have a password: "
+                "flask --app app set-password NAME"
+            )
+        if self.skipped:
+            lines.append(f"Skipped {len(self.skipped)}:")
+            reasons = Counter(reason for _, reason in self.skipped)
+            lines += [f"  {count} × {reason}" for reason, count in reasons.most_common()]
+            if verbose:
+                lines += [f"    - {what}: {reason}" for what, reason in self.skipped]
+        return lines
+
+
+def import_wxr(source: str | Path | bytes, *, dry_run: bool = False) -> ImportReport:
+    """Import a WordPress export in one transaction, committed unless dry_run.
+
+    Raises WXRError for a file that cannot be read (nothing is touched), and rolls everything
+    back on any other error. Items and comments imported before (same site, same WordPress id)
+    are left as they are, so importing a file twice creates nothing the second time.
+    """
+    export = parse_wxr(source)
+    language = site_settings().language  # may create the settings row: before the import starts
+    try:
+        report = _Importer(export, language).run()
+    except BaseException:
+        db.session.rollback()
+        raise
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    return report
+
+
+def unusable_password_hash() -> str:
+    """The hash of a random password nobody is told: the author must be given a real one
+    (`flask set-password`) to log in. 256 random bits need no slow hash, so one round does."""
+    return generate_password_hash(secrets.token_urlsafe(32), method="pbkdf2:sha256:1")
+
+
+class _Importer:
+    def __init__(self, export: WXRExport, language: str) -> None:
+        self.export = export
+        self.language = language
+        self.site = export.site_url or export.site_title
+        self.base_path = urlsplit(export.site_url).path
+        self.report = ImportReport(site_title=export.site_title, site_url=export.site_url)
+        self.report.skipped.extend(export.skipped)
+
+    def post_key(self, item: WXRItem) -> str:
+        return f"wxr:{self.site}#{item.wp_id}"[:300]
+
+    def comment_key(self, comment: WXRComment) -> str:
+        return f"wxr:{self.site}#comment-{comment.wp_id}"[:300]
+
+    def run(self) -> ImportReport:
+        prefix = f"wxr:{self.site}#"
+        # Everything looked up once here, so the loop below makes no query per item.
+        self.posts = {
+            post.import_key: post
+            for post in db.session.scalars(
+                select(Post).where(Post.import_key.startswith(prefix, autoescape=True))
+            )
+        }
+        self.comments = {
+            comment.import_key: comment
+            for comment in db.session.scalars(
+                select(Comment).where(Comment.import_key.startswith(prefix, autoescape=True))
+            )
+        }
+        self.slugs = set(db.session.scalars(select(Post.slug)))
+        self.old_paths = set(db.session.scalars(select(Redirect.old_path)))
+        self.authors = self._authors()
+        self.tags = self._tags()
+
+        for item in self.export.items:
+            post = self.posts.get(self.post_key(item))
+            if post is None:
+                post = self._add_post(item)
+            else:
+                self.report.skipped.append((_label(item), "it was imported before"))
+            self._add_comments(item, post)
+        db.session.flush()
+        return self.report
+
+    def _authors(self) -> dict[str, Author]:
+        """Authors of the export by login, matched to existing ones by username (any case)."""
+        existing = {
+            author.username.lower(): author for author in db.session.scalars(select(Author))
+        }
+        known = {wordpress_login(author.login): author for author in self.export.authors}
+        for item in self.export.items:
+            login = wordpress_login(item.author_login)
+            if login and login not in known:
+                known[login] = WXRAuthor(login, "", login)
+        authors = {}
+        for login, wxr_author in known.items():
+            username = login[:64]
+            if not username:
+                continue
+            author = existing.get(username.lower())
+            if author is not None:
+                self.report.authors_matched.append(author.username)
+            else:
+                author = Author(
+                    username=username,
+                    display_name=(wxr_author.display_name or username)[:120],
+                    password_hash=unusable_password_hash(),
+                )
+                db.session.add(author)
+                existing[username.lower()] = author
+                self.report.authors_created.append(username)
+            authors[login] = author
+        return authors
+
+    def _tags(self) -> dict[str, Tag]:
+        """Every tag the new items need, by slug; created when missing ("Uncategorized" is not)."""
+        wanted: dict[str, str] = {}
+        for item in self.export.items:
+            for name in item.tags:
+                slug = slugify(name)
+                if slug and slug != UNCATEGORIZED:
+                    wanted.setdefault(slug, " ".join(name.split())[:80])
+        tags = {
+            tag.slug: tag for tag in db.session.scalars(select(Tag).where(Tag.slug.in_(wanted)))
+        }
+        for slug, name in wanted.items():
+            if slug not in tags:
+                tags[slug] = Tag(name=name, slug=slug)
+                db.session.add(tags[slug])
+                self.report.tags_created += 1
+        return tags
+
+    def _add_post(self, item: WXRItem) -> Post:
+        title = markup.plain_text(item.title)[:200]
+        slug = self._unique_slug(base_slug(item, title), page=item.kind == "page")
+        title = title or slug.replace("-", " ").capitalize()
+        date = item.date_gmt or utcnow()
+        post = Post(
+            title=title,
+            slug=slug,
+            body=post_source(item.content_html, self.language),
+            kind=PAGE if item.kind == "page" else POST,
+            status=DRAFT if item.status == "draft" else PUBLISHED,
+            published_at=None if item.status == "draft" else date,
+            created_at=date,
+            updated_at=date,
+            allow_comments=item.comments_open,
+            author=self.authors.get(wordpress_login(item.author_login)),
+            import_key=self.post_key(item),
+        )
+        tag_slugs = dict.fromkeys(slugify(name) for name in item.tags)  # in order, once each
+        post.tags = [self.tags[slug] for slug in tag_slugs if slug in self.tags]
+        render(post, self.language)
+        db.session.add(post)
+        db.session.flush()  # the post's id, for its redirects and comments
+        self.posts[post.import_key] = post
+        if item.kind == "page":
+            self.report.pages += 1
+        else:
+            self.report.posts += 1
+        self.report.states[item.status] += 1
+        self.report.closed += not item.comments_open
+        self._add_redirects(item, post)
+        return post
+
+    def _unique_slug(self, base: str, *, page: bool) -> str:
+        """base, or base-2, base-3...: the first slug no post uses (nor the site, for a page)."""
+        slug, n = base, 1
+        while slug in self.slugs or (page and is_reserved_page_slug(slug)):
+            n += 1
+            slug = f"{base}-{n}"
+        self.slugs.add(slug)
+        return slug
+
+    def _add_redirects(self, item: WXRItem, post: Post) -> None:
+        """The item's old permalink, and /?p=ID (/?page_id=ID for pages), point to the post."""
+        paths = {path_of_url(item.link)} if item.link else set()
+        paths.add(normalise_path(self.base_path, {"p": str(item.wp_id)}))
+        if item.kind == "page":
+            paths.add(normalise_path(self.base_path, {"page_id": str(item.wp_id)}))
+        paths.discard("/")
+        paths.discard(normalise_path(post_url(post)))
+        for path in sorted(paths - self.old_paths):
+            if len(path) <= 500:
+                db.session.add(Redirect(old_path=path, post_id=post.id))
+                self.old_paths.add(path)
+                self.report.redirects += 1
+
+    def _add_comments(self, item: WXRItem, post: Post) -> None:
+        added: list[tuple[Comment, WXRComment]] = []
+        by_wp_id: dict[int, Comment] = {}
+        for wxr_comment in item.comments:
+            key = self.comment_key(wxr_comment)
+            existing = self.comments.get(key)
+            if existing is not None:
+                by_wp_id[wxr_comment.wp_id] = existing
+                continue
+            label = f"comment {wxr_comment.wp_id} on {_label(item)}"
+            if wxr_comment.kind != "comment":
+                self.report.skipped.append((label, f"{wxr_comment.kind}s are not imported"))
+                continue
+            if wxr_comment.status == "trash":
+                self.report.skipped.append((label, "it was in the trash"))
+                continue
+            body = comment_source(wxr_comment.body)
+            comment = Comment(
+                post=post,
+                author_name=wxr_comment.author[:100],
+                author_email=wxr_comment.email.lower()[:254],
+                author_website=wxr_comment.url[:500],
+                body=body,
+                body_html=markup.render_comment(body, self.language),
+                render_key=render_key(self.language),
+                status=_COMMENT_STATUS[wxr_comment.status],
+                ip=wxr_comment.ip[:45],
+                created_at=wxr_comment.date_gmt,
+                import_key=key,
+            )
+            db.session.add(comment)
+            self.comments[key] = comment
+            by_wp_id[wxr_comment.wp_id] = comment
+            added.append((comment, wxr_comment))
+            self.report.comments[comment.status] += 1
+        # Parents are set once every comment of the item exists: a reply may come before them.
+        for comment, wxr_comment in added:
+            parent = by_wp_id.get(wxr_comment.parent_wp_id or 0)
+            if parent is not None:
+                comment.parent = parent
+                self.report.replies += 1
+
+
+def wordpress_login(value: str) -> str:
+    """A WordPress login as WordPress allows it: letters, digits, spaces and _ . - @ only.
+    Exports carry stray characters now and then (">admin" in a dc:creator)."""
+    return re.sub(r"[^\w .@-]", "", value, flags=re.ASCII).strip()
+
+
+def base_slug(item: WXRItem, title: str) -> str:
+    """The item's slug as an address of ours: WordPress's own (percent-decoded, accents folded),
+    else one made from the title. A slug with no letter left (Greek "επίπεδο-2" folds to "2")
+    gives way to the title's; with nothing at all, "post-123"."""
+    candidates = [slugify(unquote(item.slug)), slugify(title)]
+    with_letters = [slug for slug in candidates if re.search("[a-z]", slug)]
+    return next(
+        iter(with_letters + [slug for slug in candidates if slug]), f"{item.kind}-{item.wp_id}"
+    )
+
+
+def _label(item: WXRItem) -> str:
+    title = markup.plain_text(item.title)
+    return f"{item.kind} '{title}' (id {item.wp_id})" if title else f"{item.kind} (id {item.wp_id})"
+
+
+def post_source(content_html: str, language: str) -> str:
+    """A WordPress post's HTML as the post's Markdown source: shaped as WordPress showed it,
+    sanitized, with its more tag kept (Markdown passes the HTML through, so it stays editable)."""
+    parts = _WP_MORE.split(content_html, maxsplit=1)
+    if not has_blocks(content_html):
+        parts = [wpautop(strip_shortcodes(part)) for part in parts]
+    return f"\n\n{markup.MORE_MARKER}\n\n".join(
+        markup.sanitize_html(part, language) for part in parts
+    ).strip()
+
+
+# Inline elements of a comment and their Markdown marks; blocks become paragraphs.
+_INLINE_MARKS = {"em": "*", "i": "*", "strong": "**", "b": "**", "code": "`"}
+_COMMENT_BLOCKS = frozenset(
+    {"p", "div", "ul", "ol", "li", "pre", "table", "tr", "h1", "h2", "h3", "h4", "h5", "h6"}
+)
+
+
+class _CommentText(HTMLParser):
+    """Turns a WordPress comment's HTML into the Markdown a reader would have typed."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.buffers: list[list[str]] = [[]]
+        self.open: list[tuple[str, str]] = []  # (tag, href) of the elements with a buffer
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _INLINE_MARKS or tag in ("a", "blockquote"):
+            self.open.append((tag, dict(attrs).get("href") or ""))
+            self.buffers.append([])
+        elif tag == "br":
+            self.buffers[-1].append("\n")
+        elif tag == "img":
+            self.buffers[-1].append(dict(attrs).get("alt") or "")
+        elif tag in _COMMENT_BLOCKS:
+            self.buffers[-1].append("\n\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if any(open_tag == tag for open_tag, _ in self.open):
+            while self.open:
+                open_tag, _ = self.open[-1]
+                self._close()
+                if open_tag == tag:
+                    break
+        elif tag in _COMMENT_BLOCKS:
+            self.buffers[-1].append("\n\n")
+
+    def handle_data(self, data: str) -> None:
+        self.buffers[-1].append(data)
+
+    def _close(self) -> None:
+        tag, href = self.open.pop()
+        inner = "".join(self.buffers.pop())
+        if tag == "blockquote":
+            lines = _tidy(inner).splitlines()
+            text = "\n\n" + "\n".join(f"> {line}".rstrip() for line in lines) + "\n\n"
+        elif tag == "a":
+            text = inner
+            if href.startswith(("http://", "https://")) and inner.strip():
+                text = f"[{inner.strip()}]({href})"
+        else:
+            mark = _INLINE_MARKS[tag]
+            text = f"{mark}{inner.strip()}{mark}" if inner.strip() else inner
+        self.buffers[-1].append(text)
+
+    def text(self) -> str:
+        self.close()
+        while self.open:
+            self._close()
+        return _tidy("".join(self.buffers[0]))
+
+
+def _tidy(text: str) -> str:
+    """Lines without surrounding spaces (an indented line would be code) and at most one blank line."""
+    lines = [line.strip() for line in text.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def comment_source(html: str) -> str:
+    """A WordPress comment (HTML with WordPress's line breaks) as a Causerie comment's Markdown."""
+    parser = _CommentText()
+    parser.feed(html)
+    return parser.text()
+
+
+@click.command("import-wxr")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Show what would be imported, and save nothing.")
+@click.option("--verbose", "-v", is_flag=True, help="List every skipped item.")
+@with_appcontext
+def import_wxr_command(file: Path, dry_run: bool, verbose: bool) -> None:
+    """Import a WordPress export (Tools > Export in WordPress): posts, pages and comments."""
+    try:
+        report = import_wxr(file, dry_run=dry_run)
+    except WXRError as err:
+        raise click.ClickException(f"{err}. Nothing was imported.") from err
+    except SQLAlchemyError as err:
+        raise click.ClickException(
+            f"The import failed and was undone, nothing was saved: {err.__class__.__name__}: "
+            f"{getattr(err, 'orig', None) or err}"
+        ) from err
+    for line in report.lines(verbose=verbose):
+        click.echo(line)
+    click.echo("Dry run: nothing was saved." if dry_run else "Import complete.")

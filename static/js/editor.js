@@ -1,0 +1,390 @@
+/* The writing desk, enhanced: live preview, autosave, a copy kept in the browser when the
+   server cannot take it, image upload by button, drop or paste, and Ctrl/Cmd+S.
+   Only an enhancement: without this file, the form's own buttons do all of it but autosave. */
+(function () {
+  "use strict";
+
+  var form = document.getElementById("post-form");
+  if (!form) return;
+
+  var PREVIEW_DELAY = 400; // ms after the last keystroke
+  var AUTOSAVE_DELAY = 2500; // ms of inactivity before an autosave
+  var AUTOSAVE_MAX_WAIT = 20000; // ms of non-stop typing after which it saves anyway
+
+  var data = form.dataset;
+  var title = form.elements.title;
+  var body = form.elements.body;
+  var csrfInput = form.elements.csrf_token;
+  var csrfToken = csrfInput ? csrfInput.value : "";
+  var postId = data.postId ? parseInt(data.postId, 10) : null;
+  var previewSection = document.getElementById("live-preview");
+  var previewBody = document.getElementById("preview-body");
+  var previewHeading = document.getElementById("preview-heading");
+  var wordCount = document.getElementById("word-count");
+  var readingTime = document.getElementById("reading-time");
+  var autosaveStatus = document.getElementById("autosave-status");
+  var sessionNotice = document.getElementById("session-notice");
+  var uploadProgress = document.getElementById("upload-progress");
+
+  function currentText() {
+    return { title: title.value, body: body.value };
+  }
+
+  function sameText(a, b) {
+    return a.title === b.title && a.body === b.body;
+  }
+
+  function say(element, message, isError) {
+    if (!element) return;
+    element.textContent = message || "";
+    element.classList.toggle("error", Boolean(isError));
+  }
+
+  /* Requests: the CSRF token in a header, and a header that makes the server answer in JSON
+     (a 401 rather than a redirect to the login page when the session has expired). */
+  function headers(extra) {
+    var result = { "X-Requested-With": "fetch", Accept: "application/json" };
+    if (csrfToken) result["X-CSRFToken"] = csrfToken;
+    return Object.assign(result, extra || {});
+  }
+
+  function readJSON(response) {
+    return response.json().then(
+      function (json) { return { status: response.status, ok: response.ok, json: json }; },
+      function () { return { status: response.status, ok: response.ok, json: null }; }
+    );
+  }
+
+  function postJSON(url, payload, keepalive) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      keepalive: Boolean(keepalive),
+      headers: headers({ "Content-Type": "application/json" }),
+      body: JSON.stringify(payload),
+    }).then(readJSON);
+  }
+
+  /* The session expired: say so where the author looks, with a way to log in again. */
+  function showSessionExpired(json) {
+    if (!sessionNotice) return;
+    sessionNotice.textContent = "";
+    var text = document.createElement("p");
+    text.textContent = (json && json.message) || data.textOffline;
+    var link = document.createElement("a");
+    link.href = data.loginUrl;
+    link.className = "button";
+    link.textContent = data.textLogIn;
+    sessionNotice.append(text, link);
+    sessionNotice.hidden = false;
+  }
+
+  function hideSessionNotice() {
+    if (sessionNotice) sessionNotice.hidden = true;
+  }
+
+  /* --- Live preview ------------------------------------------------------------------------ */
+
+  var previewTimer = null;
+  var previewSequence = 0;
+
+  function refreshPreview() {
+    var sequence = ++previewSequence;
+    postJSON(data.previewUrl, { title: title.value, body: body.value }).then(function (result) {
+      if (sequence !== previewSequence) return; // a newer text is already on its way
+      if (result.status === 401) {
+        keepLocally(currentText());
+        showSessionExpired(result.json);
+        return;
+      }
+      if (!result.ok || !result.json) return;
+      // HTML from the server's own sanitizing pipeline, the one the public page uses.
+      previewBody.innerHTML = result.json.html;
+      wordCount.textContent = result.json.words_label;
+      readingTime.textContent = result.json.reading_label;
+    }, function () { /* offline: the autosave says so */ });
+  }
+
+  function schedulePreview() {
+    clearTimeout(previewTimer);
+    previewTimer = setTimeout(refreshPreview, PREVIEW_DELAY);
+  }
+
+  /* --- Autosave and the copy kept in this browser -------------------------------------------- */
+
+  // What the server holds: the form as it was served, unless it shows text sent back unsaved
+  // (after Preview, or a save the form refused).
+  var lastStored = data.unsaved ? { title: null, body: null } : currentText();
+  var autosaveTimer = null;
+  var dirtySince = null;
+  var saving = false;
+  var saveAgain = false;
+  var submitting = false;
+
+  function readLocal(key) {
+    try {
+      var value = JSON.parse(window.localStorage.getItem(key));
+      return value && typeof value.title === "string" && typeof value.body === "string" ? value : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function keepLocally(text) {
+    try {
+      window.localStorage.setItem(data.draftKey, JSON.stringify({ title: text.title, body: text.body, at: Date.now() }));
+    } catch (error) { /* storage full or refused: the server copy is all there is */ }
+  }
+
+  function forgetLocal(key) {
+    try {
+      window.localStorage.removeItem(key || data.draftKey);
+    } catch (error) { /* nothing to forget */ }
+  }
+
+  function autosave(keepalive) {
+    if (submitting || sameText(currentText(), lastStored)) return Promise.resolve();
+    if (saving && !keepalive) {
+      saveAgain = true;
+      return Promise.resolve();
+    }
+    var text = currentText();
+    var payload = { post_id: postId, kind: data.kind, title: text.title, body: text.body };
+    saving = true;
+    dirtySince = null;
+    return postJSON(data.autosaveUrl, payload, keepalive).then(function (result) {
+      if (result.ok) {
+        lastStored = text;
+        forgetLocal();
+        hideSessionNotice();
+        say(autosaveStatus, result.json && result.json.message);
+        return;
+      }
+      keepLocally(text);
+      if (result.status === 401) {
+        showSessionExpired(result.json);
+      } else {
+        say(autosaveStatus, (result.json && result.json.message) || data.textOffline, true);
+      }
+    }, function () {
+      keepLocally(text);
+      say(autosaveStatus, data.textOffline, true);
+    }).then(function () {
+      saving = false;
+      if (saveAgain) {
+        saveAgain = false;
+        scheduleAutosave();
+      }
+    });
+  }
+
+  function scheduleAutosave() {
+    clearTimeout(autosaveTimer);
+    if (dirtySince === null) dirtySince = Date.now();
+    var wait = Date.now() - dirtySince > AUTOSAVE_MAX_WAIT ? 0 : AUTOSAVE_DELAY;
+    autosaveTimer = setTimeout(autosave, wait);
+  }
+
+  /* Leaving the page (closing the tab, switching away): send what is left, and keep a copy here
+     in case the request does not make it; the next visit sorts out which copy is newer. */
+  function leaving() {
+    if (submitting || sameText(currentText(), lastStored)) return;
+    clearTimeout(autosaveTimer);
+    keepLocally(currentText());
+    autosave(true);
+  }
+
+  window.addEventListener("pagehide", leaving);
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") leaving();
+  });
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) submitting = false; // back from the page cache: the form is live again
+  });
+
+  form.addEventListener("submit", function () {
+    // Kept until the page that follows shows the same text: a save refused because the session
+    // expired loses nothing.
+    keepLocally(currentText());
+    submitting = true;
+    clearTimeout(autosaveTimer);
+  });
+
+  /* A copy this browser kept that the server never got: offer it back. */
+  function offerLocalCopy() {
+    if (postId !== null) {
+      // Kept while a new post was being saved: it is this post now.
+      var fresh = readLocal(data.newDraftKey);
+      if (fresh && sameText(fresh, currentText())) forgetLocal(data.newDraftKey);
+    }
+    var local = readLocal(data.draftKey);
+    if (!local) return;
+    if (sameText(local, currentText())) {
+      forgetLocal();
+      return;
+    }
+    var serverOffer = document.getElementById("autosave-offer");
+    if (serverOffer && sameText(local, { title: serverOffer.dataset.title, body: serverOffer.dataset.body })) {
+      forgetLocal(); // the server got it after all: its own offer is the same text
+      return;
+    }
+    // Kept here after the server's last autosave, so it is the newest text of all.
+    if (serverOffer) serverOffer.hidden = true;
+
+    var notice = document.createElement("section");
+    notice.className = "notice local-offer";
+    notice.setAttribute("role", "alert");
+    var when = new Date(local.at).toLocaleString(document.documentElement.lang || undefined, {
+      dateStyle: "long",
+      timeStyle: "short",
+    });
+    var text = document.createElement("p");
+    text.textContent = data.textLocalOffer.replace("%(when)s", when);
+    var actions = document.createElement("p");
+    actions.className = "actions";
+    var restore = document.createElement("button");
+    restore.type = "button";
+    restore.className = "button";
+    restore.textContent = data.textRestore;
+    var discard = document.createElement("button");
+    discard.type = "button";
+    discard.className = "button button-secondary";
+    discard.textContent = data.textDiscard;
+    actions.append(restore, discard);
+    notice.append(text, actions);
+    form.parentNode.parentNode.insertBefore(notice, form.parentNode);
+
+    restore.addEventListener("click", function () {
+      title.value = local.title;
+      body.value = local.body;
+      notice.textContent = "";
+      var done = document.createElement("p");
+      done.textContent = data.textLocalRestored;
+      notice.append(done);
+      notice.setAttribute("role", "status");
+      previewHeading.textContent = title.value || data.textUntitled;
+      refreshPreview();
+      autosave(); // the server gets it now; the copy here goes once it has
+    });
+    discard.addEventListener("click", function () {
+      forgetLocal();
+      notice.remove();
+      if (serverOffer) serverOffer.hidden = false;
+    });
+  }
+
+  /* --- Images --------------------------------------------------------------------------------- */
+
+  function insertAtCursor(start, end, text) {
+    var scroll = body.scrollTop;
+    body.focus();
+    body.setRangeText(text, start, end, "end");
+    body.scrollTop = scroll;
+    body.dispatchEvent(new Event("input", { bubbles: true })); // preview and autosave follow
+  }
+
+  function uploadImage(file) {
+    if (!file) return Promise.resolve();
+    if (file.size > Number(data.uploadMax)) {
+      say(uploadProgress, data.textTooLarge, true);
+      return Promise.resolve();
+    }
+    // Where the image goes, read before the prompt takes the focus away.
+    var start = body.selectionStart;
+    var end = body.selectionEnd;
+    var alt = window.prompt(data.textAltPrompt, "");
+    if (alt === null) return Promise.resolve(); // the author changed their mind
+    var formData = new FormData();
+    formData.append("image", file, file.name || "image");
+    formData.append("alt", alt);
+    say(uploadProgress, data.textUploading);
+    return fetch(data.uploadUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: headers(),
+      body: formData,
+    }).then(readJSON).then(function (result) {
+      if (result.status === 401) {
+        say(uploadProgress, "");
+        keepLocally(currentText());
+        showSessionExpired(result.json);
+      } else if (result.status === 413) {
+        say(uploadProgress, data.textTooLarge, true);
+      } else if (!result.ok || !result.json || !result.json.markdown) {
+        say(uploadProgress, (result.json && result.json.message) || data.textUploadFailed, true);
+      } else {
+        insertAtCursor(start, end, result.json.markdown);
+        say(uploadProgress, data.textUploaded);
+      }
+    }, function () {
+      say(uploadProgress, data.textUploadFailed, true);
+    });
+  }
+
+  function carriesFiles(event) {
+    return event.dataTransfer && Array.prototype.indexOf.call(event.dataTransfer.types, "Files") !== -1;
+  }
+
+  var fileInput = form.elements.image;
+  if (fileInput) {
+    // The script uploads as soon as a file is chosen and asks for the alt text itself.
+    form.querySelectorAll(".upload-actions, .upload-alt").forEach(function (element) {
+      element.hidden = true;
+    });
+    fileInput.addEventListener("change", function () {
+      uploadImage(fileInput.files[0]).then(function () {
+        fileInput.value = "";
+      });
+    });
+  }
+  body.addEventListener("dragover", function (event) {
+    if (!carriesFiles(event)) return;
+    event.preventDefault();
+    body.classList.add("drop-target");
+  });
+  body.addEventListener("dragleave", function () {
+    body.classList.remove("drop-target");
+  });
+  body.addEventListener("drop", function (event) {
+    var files = event.dataTransfer && event.dataTransfer.files;
+    body.classList.remove("drop-target");
+    if (!files || !files.length) return; // dropped text: the browser inserts it as usual
+    event.preventDefault();
+    uploadImage(files[0]);
+  });
+  body.addEventListener("paste", function (event) {
+    var files = event.clipboardData && event.clipboardData.files;
+    if (!files || !files.length) return;
+    event.preventDefault();
+    uploadImage(files[0]);
+  });
+
+  /* --- Keyboard: Ctrl+S (Cmd+S on a Mac) saves ------------------------------------------------- */
+
+  document.addEventListener("keydown", function (event) {
+    if (!(event.ctrlKey || event.metaKey) || event.altKey || event.shiftKey) return;
+    if (event.key.toLowerCase() !== "s") return;
+    event.preventDefault();
+    var save = form.querySelector('button[name="action"][value="save"]');
+    if (form.requestSubmit) form.requestSubmit(save);
+    else save.click();
+  });
+
+  /* --- Start ---------------------------------------------------------------------------------- */
+
+  title.addEventListener("input", function () {
+    previewHeading.textContent = title.value || data.textUntitled;
+    schedulePreview();
+    scheduleAutosave();
+  });
+  body.addEventListener("input", function () {
+    schedulePreview();
+    scheduleAutosave();
+  });
+
+  previewSection.hidden = false;
+  document.body.classList.add("has-live-preview");
+  offerLocalCopy();
+  refreshPreview();
+  if (data.unsaved) scheduleAutosave();
+})();

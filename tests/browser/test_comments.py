@@ -1,0 +1,64 @@
+"""A visitor reads a post, comments through the form, replies with the Reply link, in Chromium."""
+
+from datetime import timedelta
+
+from cms.clock import utcnow
+from cms.extensions import db
+from cms.models import PUBLISHED, Post
+from cms.posts import render
+from tests.comments_support import set_site, stored_comments
+
+
+def publish_post(app) -> None:
+    with app.app_context():
+        post = Post(
+            title="Slow reading",
+            slug="slow-reading",
+            status=PUBLISHED,
+            body="Reading slowly is a *pleasure*.",
+            published_at=utcnow() - timedelta(hours=1),
+        )
+        render(post, "en")
+        db.session.add(post)
+        db.session.commit()
+
+
+def test_visitor_reads_a_post_comments_and_replies(live_app, page):
+    live_app.config["COMMENT_MIN_SECONDS"] = 0
+    set_site(live_app, moderate_first_comment=False)
+    publish_post(live_app)
+
+    page.goto("/posts/slow-reading/")
+    assert page.locator(".post-body em").inner_text() == "pleasure"
+    assert page.locator("#comments-title").inner_text() == "No comments yet"
+    page.get_by_label("Name", exact=True).fill("Ada")
+    page.get_by_label("Comment", exact=True).fill("So true. I read *one page* a day.")
+    page.get_by_role("button", name="Post comment").click()
+
+    assert page.get_by_text("Your comment is published.").is_visible()
+    [first] = stored_comments(live_app)
+    comment = page.locator(f"#comment-{first.id}")
+    assert comment.locator(".comment-number").inner_text() == "1"
+    assert comment.locator(".comment-body em").inner_text() == "one page"
+    assert page.locator("#comments-title").inner_text() == "1 comment"
+    assert page.url.endswith(f"/posts/slow-reading/#comment-{first.id}")
+
+    # The Reply link fills the form in place (static/js/comments.js).
+    comment.get_by_role("link", name="Reply").click()
+    body = page.get_by_label("Comment", exact=True)
+    assert body.input_value() == "@Ada "
+    assert page.locator("input[name=parent_id]").input_value() == str(first.id)
+    page.get_by_label("Name", exact=True).fill("Bob")
+    body.press("End")
+    body.type("me too.")
+    page.get_by_role("button", name="Post comment").click()
+
+    reply = page.locator(".comment").nth(1)
+    assert reply.locator(".comment-number").inner_text() == "2"
+    assert reply.locator(".comment-parent").inner_text() == "in reply to #1"
+    assert reply.locator("a.mention").inner_text() == "@Ada"
+    assert page.locator("#comments-title").inner_text() == "2 comments"
+    assert stored_comments(live_app)[1].parent_id == first.id
+    # The honeypot is on the page but out of sight.
+    box = page.locator(".hp-field input").bounding_box()
+    assert box is None or box["x"] + box["width"] < 0

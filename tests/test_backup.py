@@ -1,0 +1,375 @@
+"""Backups, restores and upgrades through the CLI runner, on real SQLite files."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import tarfile
+import threading
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+from alembic.script import ScriptDirectory
+from sqlalchemy import func, select
+
+from cms import PROJECT_ROOT, create_app
+from cms.extensions import db
+from cms.health import migration_revisions
+from cms.models import Comment, Post, Tag
+from tests.conftest import make_app
+
+
+def sqlite_app(tmp_path, name: str = "site"):
+    """A site on its own SQLite file (this module is about files, whatever database the suite
+    runs on)."""
+    instance = tmp_path / name / "instance"
+    return make_app(
+        tmp_path / name, SQLALCHEMY_DATABASE_URI=f"sqlite:///{instance / 'causerie.sqlite3'}"
+    )
+
+
+def database_file(app) -> Path:
+    return Path(app.instance_path) / "causerie.sqlite3"
+
+
+def rows(path: Path, sql: str) -> list[tuple]:
+    with closing(sqlite3.connect(path)) as connection:
+        return connection.execute(sql).fetchall()
+
+
+@pytest.fixture
+def site(tmp_path):
+    """A SQLite site with two posts, a comment, an uploaded image and a secret config file."""
+    app = sqlite_app(tmp_path)
+    with app.app_context():
+        first = Post(title="First", slug="first", body="One.")
+        second = Post(title="Second", slug="second", body="Two.")
+        first.comments.append(Comment(author_name="Ann", body="Nice."))
+        db.session.add_all([first, second])
+        db.session.commit()
+    uploads = Path(app.instance_path) / "uploads"
+    uploads.mkdir()
+    (uploads / "cat.png").write_bytes(b"\x89PNG cat")
+    (Path(app.instance_path) / "config.py").write_text("SECRET_KEY = 'do not copy me'\n")
+    return app
+
+
+def backup(app, *args: str) -> Path:
+    result = app.test_cli_runner().invoke(args=["backup", *args])
+    assert result.exit_code == 0, result.output
+    archive = Path(result.output.strip())
+    assert archive.is_file()
+    return archive
+
+
+def slugs(app) -> list[str]:
+    with app.app_context():
+        return sorted(db.session.scalars(select(Post.slug)))
+
+
+def test_backup_holds_database_and_uploads_but_not_the_secret(site, tmp_path):
+    archive = backup(site, str(tmp_path / "saved"))
+    assert archive.parent == tmp_path / "saved"
+    assert archive.name.startswith("causerie-backup-") and archive.name.endswith(".tar.gz")
+    assert archive.stat().st_mode & 0o077 == 0
+    with tarfile.open(archive) as tar:
+        names = set(tar.getnames())
+        tar.extractall(tmp_path / "out", filter="data")
+    assert names == {"backup.json", "causerie.sqlite3", "uploads", "uploads/cat.png"}
+    copy = tmp_path / "out" / "causerie.sqlite3"
+    assert rows(copy, "PRAGMA integrity_check") == [("ok",)]
+    assert rows(copy, "SELECT slug FROM posts ORDER BY slug") == [("first",), ("second",)]
+    assert rows(copy, "SELECT author_name FROM comments") == [("Ann",)]
+    assert (tmp_path / "out" / "uploads" / "cat.png").read_bytes() == b"\x89PNG cat"
+
+
+def test_backup_goes_to_the_instance_folder_by_default(site):
+    first, second = backup(site), backup(site)
+    assert first.parent == Path(site.instance_path) / "backups"
+    assert first != second  # two backups in the same second keep both
+
+
+def test_backups_taken_while_the_site_writes_are_consistent(site):
+    """The online backup API copies a live database: a writer in another connection (as in
+    another gunicorn worker) keeps committing while the copies are taken."""
+    stop = threading.Event()
+    written = []
+
+    def write() -> None:
+        with closing(sqlite3.connect(database_file(site), timeout=10)) as connection:
+            n = 0
+            while not stop.is_set():
+                n += 1
+                with connection:
+                    connection.execute(
+                        "INSERT INTO throttle_events (key, at) VALUES (?, CURRENT_TIMESTAMP)",
+                        (f"k{n}",),
+                    )
+                written.append(n)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        archives = [backup(site) for _ in range(3)]
+    finally:
+        stop.set()
+        writer.join(timeout=10)
+    assert written, "the writer never wrote"
+    counts = []
+    for archive in archives:
+        folder = archive.with_suffix("").with_suffix("")
+        with tarfile.open(archive) as tar:
+            tar.extractall(folder, filter="data")
+        copy = folder / "causerie.sqlite3"
+        assert rows(copy, "PRAGMA integrity_check") == [("ok",)]
+        counts.append(rows(copy, "SELECT count(*) FROM throttle_events")[0][0])
+    assert counts == sorted(counts) and counts[-1] <= len(written)
+
+
+def test_restore_brings_back_database_and_uploads_and_keeps_a_safety_copy(site):
+    archive = backup(site)
+    with site.app_context():
+        db.session.delete(db.session.scalar(select(Post).where(Post.slug == "first")))
+        db.session.add(Post(title="Third", slug="third"))
+        db.session.commit()
+    uploads = Path(site.instance_path) / "uploads"
+    (uploads / "cat.png").unlink()
+    (uploads / "dog.png").write_bytes(b"dog")
+
+    result = site.test_cli_runner().invoke(args=["restore", str(archive), "--yes"])
+    assert result.exit_code == 0, result.output
+    assert f"Restored {archive.name}." in result.output
+    assert slugs(site) == ["first", "second"]
+    with site.app_context():
+        assert db.session.scalar(select(func.count(Comment.id))) == 1
+    assert sorted(p.name for p in uploads.iterdir()) == ["cat.png"]
+
+    safety = Path(result.output.split("Safety copy of the previous content: ")[1].split("\n")[0])
+    assert safety.name.startswith("before-restore-")
+    with tarfile.open(safety) as tar:
+        tar.extractall(safety.parent / "safety", filter="data")
+    kept = safety.parent / "safety" / "causerie.sqlite3"
+    assert rows(kept, "SELECT slug FROM posts ORDER BY slug") == [("second",), ("third",)]
+    assert (safety.parent / "safety" / "uploads" / "dog.png").exists()
+
+
+def test_restore_asks_first(site):
+    archive = backup(site)
+    with site.app_context():
+        db.session.add(Post(title="Third", slug="third"))
+        db.session.commit()
+    runner = site.test_cli_runner()
+    refused = runner.invoke(args=["restore", str(archive)], input="n\n")
+    assert refused.exit_code == 1 and "Replace the database" in refused.output
+    assert "third" in slugs(site)
+    accepted = runner.invoke(args=["restore", str(archive)], input="y\n")
+    assert accepted.exit_code == 0, accepted.output
+    assert slugs(site) == ["first", "second"]
+
+
+def test_restore_refuses_a_damaged_archive_and_changes_nothing(site, tmp_path):
+    damaged = tmp_path / "damaged.tar.gz"
+    bad_db = tmp_path / "causerie.sqlite3"
+    shutil.copy(database_file(site), bad_db)
+    data = bytearray(bad_db.read_bytes())
+    data[4096:8192] = b"\xff" * 4096
+    bad_db.write_bytes(bytes(data))
+    with tarfile.open(damaged, "w:gz") as tar:
+        tar.add(bad_db, "causerie.sqlite3")
+    result = site.test_cli_runner().invoke(args=["restore", str(damaged), "--yes"])
+    assert result.exit_code == 1
+    assert "is damaged" in result.output and "nothing was changed" in result.output
+    assert slugs(site) == ["first", "second"]
+    assert not (Path(site.instance_path) / "backups").exists()  # not even a safety copy
+
+
+@pytest.mark.parametrize("member", ["../escape.txt", "config.py", "uploads/../../x"])
+def test_restore_refuses_an_archive_that_is_not_a_backup(site, tmp_path, member):
+    strange = tmp_path / "strange.tar.gz"
+    payload = tmp_path / "payload"
+    payload.write_text("hello")
+    with tarfile.open(strange, "w:gz") as tar:
+        tar.add(database_file(site), "causerie.sqlite3")
+        tar.add(payload, member)
+    result = site.test_cli_runner().invoke(args=["restore", str(strange), "--yes"])
+    assert result.exit_code == 1
+    assert "not a Causerie backup" in result.output or "cannot be read" in result.output
+    assert not (tmp_path / "escape.txt").exists()
+    not_a_tar = tmp_path / "notes.tar.gz"
+    not_a_tar.write_text("just text")
+    result = site.test_cli_runner().invoke(args=["restore", str(not_a_tar), "--yes"])
+    assert result.exit_code == 1 and "cannot be read as a backup archive" in result.output
+
+
+def test_backup_on_postgresql_points_to_pg_dump(tmp_path):
+    # No server behind this address: the command must say what to do before connecting.
+    app = create_app(
+        {
+            "SECRET_KEY": "x",
+            "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://causerie@127.0.0.1:1/causerie",
+        },
+        instance_path=tmp_path / "instance",
+    )
+    result = app.test_cli_runner().invoke(args=["backup"])
+    assert result.exit_code == 1
+    assert "pg_dump" in result.output and "Traceback" not in result.output
+
+
+# --- Upgrades ---------------------------------------------------------------------------------
+
+
+def first_and_head(app) -> tuple[str, str]:
+    with app.app_context():
+        migrations = app.extensions["migrate"]
+        config = migrations.migrate.get_config(migrations.directory)
+    script = ScriptDirectory.from_config(config)
+    return script.get_base(), script.get_current_head()
+
+
+# Rows written with the SQL of the first migration's tables, as a site of that time held them.
+FIRST_SCHEMA_ROWS = """
+INSERT INTO authors (id, username, display_name, password_hash, created_at)
+    VALUES (1, 'mara', 'Mara Keeper', 'scrypt:32768:8:1$x$y', '2020-01-01 10:00:00');
+INSERT INTO site_settings (id, title, tagline, language, timezone, posts_per_page, comments_open,
+    close_comments_after_days, closed_notice, require_email, moderate_first_comment, max_links,
+    blocked_words, blocked_emails, blocked_ips, updated_at)
+    VALUES (1, 'Old blog', 'Since 2020', 'fr', 'Europe/Paris', 5, 1, 0, '', 0, 1, 2, '', '', '',
+    '2020-01-01 10:00:00');
+INSERT INTO tags (id, name, slug) VALUES (1, 'Mer', 'mer');
+INSERT INTO posts (id, title, slug, body, body_html, excerpt_html, summary, has_more, render_key,
+    status, published_at, created_at, updated_at, allow_comments, version, author_id)
+    VALUES (1, 'Tempête', 'tempete', 'Le *vent*.', '<p>Le <em>vent</em>.</p>', '', '', 0, '',
+    'published', '2020-02-01 08:00:00', '2020-02-01 08:00:00', '2020-02-01 08:00:00', 1, 3, 1),
+           (2, 'Brouillon', 'brouillon', 'Plus tard.', '', '', '', 0, '', 'draft', NULL,
+    '2020-03-01 08:00:00', '2020-03-01 08:00:00', 0, 1, 1);
+INSERT INTO post_tags (post_id, tag_id) VALUES (1, 1);
+INSERT INTO comments (id, post_id, parent_id, author_name, author_email, author_website, body,
+    body_html, render_key, status, reason, ip, created_at)
+    VALUES (1, 1, NULL, 'Tom', 'tom@example.org', '', 'Bravo.', '<p>Bravo.</p>', '', 'approved',
+    '', '192.0.2.1', '2020-02-02 08:00:00'),
+           (2, 1, 1, 'Mara', '', '', 'Merci !', '<p>Merci !</p>', '', 'approved', '', '',
+    '2020-02-03 08:00:00'),
+           (3, 1, NULL, 'Spammer', '', 'https://spam.example', 'Buy', '', '', 'spam', 'links',
+    '', '2020-02-04 08:00:00');
+"""
+
+
+def site_at_first_migration(tmp_path, migrations: Path | None = None):
+    """A site whose database was built by the first migration only, and filled with rows."""
+    instance = tmp_path / "old" / "instance"
+    app = create_app(
+        {
+            "SECRET_KEY": "upgrade-test",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'causerie.sqlite3'}",
+        },
+        instance_path=instance,
+    )
+    if migrations is not None:
+        app.extensions["migrate"].directory  # noqa: B018 -- loads Flask-Migrate (cms.extensions)
+        app.extensions["migrate"].directory = str(migrations)
+    first, _head = first_and_head(app)
+    result = app.test_cli_runner().invoke(args=["db", "upgrade", first])
+    assert result.exit_code == 0, result.output
+    with closing(sqlite3.connect(instance / "causerie.sqlite3")) as connection:
+        connection.executescript(FIRST_SCHEMA_ROWS)
+    return app
+
+
+def assert_old_content_is_intact(app) -> None:
+    with app.app_context():
+        posts = {post.slug: post for post in db.session.scalars(select(Post))}
+        assert set(posts) == {"tempete", "brouillon"}
+        storm = posts["tempete"]
+        assert storm.title == "Tempête" and storm.body == "Le *vent*." and storm.version == 3
+        assert storm.author.display_name == "Mara Keeper"
+        assert [tag.slug for tag in storm.tags] == ["mer"]
+        comments = {c.id: c for c in db.session.scalars(select(Comment))}
+        assert {c.author_name for c in comments.values()} == {"Tom", "Mara", "Spammer"}
+        assert comments[2].parent_id == 1 and comments[3].status == "spam"
+        assert db.session.scalar(select(func.count(Tag.id))) == 1
+        current, head = migration_revisions()
+        assert current == head
+
+
+def test_init_upgrades_an_old_database_with_nothing_lost(tmp_path):
+    app = site_at_first_migration(tmp_path)
+    first, head = first_and_head(app)
+    result = app.test_cli_runner().invoke(args=["init"])
+    assert result.exit_code == 0, result.output
+    assert_old_content_is_intact(app)
+    backups = sorted((Path(app.instance_path) / "backups").glob("before-upgrade-*.tar.gz"))
+    # Only a database behind the migrations is backed up first (the first one may be the head).
+    assert len(backups) == (1 if first != head else 0)
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_upgrade_that_rebuilds_tables_keeps_every_row_and_backs_up_first(tmp_path):
+    """A migration that rebuilds the posts table (SQLite's batch mode: copy, drop, rename) must
+    not cascade the drop to comments and tags: foreign keys are off while migrating."""
+    migrations = tmp_path / "migrations"
+    shutil.copytree(PROJECT_ROOT / "migrations", migrations)
+    app = site_at_first_migration(tmp_path, migrations)
+    _first, head = first_and_head(app)
+    (migrations / "versions" / "9999_rebuild_posts.py").write_text(
+        f'''"""Rebuild the posts table, as a column change does on SQLite."""
+from alembic import op
+
+revision = "9999"
+down_revision = {head!r}
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table("posts", recreate="always"):
+        pass
+
+
+def downgrade():
+    pass
+'''
+    )
+    result = app.test_cli_runner().invoke(args=["init"])
+    assert result.exit_code == 0, result.output
+    assert "Backed up the database before upgrading it" in result.output
+    assert_old_content_is_intact(app)
+    with app.app_context():
+        assert migration_revisions()[0] == "9999"
+    (archive,) = (Path(app.instance_path) / "backups").glob("before-upgrade-*.tar.gz")
+    with tarfile.open(archive) as tar:
+        tar.extractall(tmp_path / "before", filter="data")
+    before = tmp_path / "before" / "causerie.sqlite3"
+    assert rows(before, "SELECT version_num FROM alembic_version") != [("9999",)]
+    assert rows(before, "SELECT count(*) FROM comments") == [(3,)]
+    with app.app_context():
+        db.engine.dispose()
+
+
+def fresh_machine(tmp_path):
+    """A new installation: instance folder, no database yet."""
+    instance = tmp_path / "new" / "instance"
+    return create_app(
+        {
+            "SECRET_KEY": "x",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'causerie.sqlite3'}",
+        },
+        instance_path=instance,
+    )
+
+
+def test_restore_onto_a_new_machine_and_backup_before_any_database(site, tmp_path):
+    archive = backup(site)
+    new = fresh_machine(tmp_path)
+    runner = new.test_cli_runner()
+    nothing = runner.invoke(args=["backup"])
+    assert nothing.exit_code == 1 and "There is no database" in nothing.output
+    assert not database_file(new).exists()  # asking did not create an empty one
+    result = runner.invoke(args=["restore", str(archive), "--yes"])
+    assert result.exit_code == 0, result.output
+    assert "Safety copy" not in result.output
+    assert slugs(new) == ["first", "second"]
+    assert (Path(new.instance_path) / "uploads" / "cat.png").exists()
+    with new.app_context():
+        db.engine.dispose()

@@ -1,0 +1,36 @@
+"""The benchmark's --quick pass: the harness still builds its site, serves it and loads it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from cms import PROJECT_ROOT
+
+
+def test_quick_benchmark_serves_every_page_and_stores_every_comment(tmp_path: Path):
+    out = tmp_path / "quick.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--quick", "--seconds", "0.5", "--out", str(out)],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    run = json.loads(out.read_text(encoding="utf-8"))
+    rows = {row["name"]: row for row in run["rows"]}
+    for name in ("hello-world (Flask)", "post page, 50 comments", "home page", "tag page", "feed"):
+        assert rows[name]["load"]["requests"] > 0, name
+        assert rows[name]["load"]["errors"] == 0, name
+    comments = run["figures"]["comments"]
+    assert comments["errors"] == comments["locked"] == comments["refused_shown_again"] == 0
+    assert comments["accepted_responses"] > 0
+    assert comments["stored"] >= comments["accepted_responses"]
+    checks = {name: ok for name, ok, _detail, _decisive in run["checks"]}
+    assert checks["304 Not Modified"]
+    assert checks["freshness"]
+    assert "| post page, 50 comments |" in done.stdout

@@ -1,0 +1,279 @@
+"""The spam defences through the real form: what is refused, held or sent to spam, and why."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from cms.clock import utcnow
+from cms.comments import tokens
+from cms.extensions import db
+from cms.models import APPROVED, PENDING, PUBLISHED, SPAM, CommentEvent, Post
+from tests.comments_support import (
+    add_comment,
+    comment_count,
+    form_token,
+    post_comment,
+    set_site,
+    stored_comments,
+)
+from tests.conftest import make_app
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = make_app(tmp_path, COMMENT_MIN_SECONDS=0, COMMENT_RATE_LIMIT=0)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def talk(app, make_post) -> int:
+    """A post on a site that publishes comments at once, so each defence shows on its own."""
+    set_site(app, moderate_first_comment=False)
+    return make_post("Talk")
+
+
+def refusals(app) -> list[CommentEvent]:
+    with app.app_context():
+        events = db.session.scalars(select(CommentEvent).order_by(CommentEvent.id)).all()
+        for event in events:
+            db.session.expunge(event)
+        return list(events)
+
+
+# --- Refused, not stored -------------------------------------------------------------------------
+
+
+def test_filled_honeypot_is_refused_with_the_text_kept(app, client, talk):
+    page = client.get("/posts/talk/").get_data(as_text=True)
+    assert '<div class="hp-field" aria-hidden="true">' in page
+    assert (
+        'autocomplete="off" id="comment-subject" name="subject" tabindex="-1" type="text"' in page
+    )
+    response = post_comment(client, "talk", name="Bot", subject="Buy now", body="Great post!")
+    assert response.status_code == 400
+    assert "Great post!</textarea>" in response.get_data(as_text=True)
+    assert comment_count(app) == 0
+    [event] = refusals(app)
+    assert (event.reason, event.author_name, event.post_id, event.ip) == (
+        "honeypot",
+        "Bot",
+        talk,
+        "127.0.0.1",
+    )
+
+
+def test_form_sent_too_fast_is_refused_then_accepted_when_sent_again(app, client, talk):
+    app.config["COMMENT_MIN_SECONDS"] = 10
+    token = form_token(client, "talk")
+    response = post_comment(client, "talk", token=token, body="Typed very fast.")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "That was quick! Please check your comment, then send it again." in page
+    assert "Typed very fast.</textarea>" in page
+    assert f'value="{token}"' in page  # the same form, which is old enough by the next click
+    assert comment_count(app) == 0
+    assert refusals(app)[0].reason.startswith("too-fast:")
+    app.config["COMMENT_MIN_SECONDS"] = 1  # rather than wait ten seconds
+    time.sleep(1.1)
+    assert post_comment(client, "talk", token=token, body="Typed very fast.").status_code == 302
+    assert comment_count(app) == 1
+
+
+def test_default_time_trap_is_three_seconds(tmp_path):
+    assert make_app(tmp_path).config["COMMENT_MIN_SECONDS"] == 3
+
+
+def test_form_older_than_seven_days_is_refused_with_the_text_kept(app, client, talk):
+    with app.app_context():
+        old = tokens.issue(talk, issued_at=int(time.time()) - 8 * 24 * 3600)
+    response = post_comment(client, "talk", token=old, body="Written last week.")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "This form is too old." in page and "Written last week.</textarea>" in page
+    assert comment_count(app) == 0 and refusals(app)[0].reason == "too-old"
+    with app.app_context():
+        fresh = tokens.read(page.split('name="token" type="hidden" value="')[1].split('"')[0])
+    assert fresh is not None and fresh.age < 60
+    with app.app_context():
+        week_old = tokens.issue(talk, issued_at=int(time.time()) - 6 * 24 * 3600)
+    assert post_comment(client, "talk", token=week_old, body="Still fine.").status_code == 302
+
+
+def test_rate_limit_per_client_address(app, client, talk):
+    app.config.update(COMMENT_RATE_LIMIT=3, COMMENT_RATE_WINDOW=60)
+    token = form_token(client, "talk")
+    for n in range(3):
+        assert post_comment(client, "talk", token=token, body=f"Comment {n}.").status_code == 302
+    response = post_comment(client, "talk", token=token, body="One too many.")
+    assert response.status_code == 429
+    assert "Please wait a minute" in response.get_data(as_text=True)
+    assert "One too many.</textarea>" in response.get_data(as_text=True)
+    # A forged X-Forwarded-For does not make a new client: no proxy is trusted.
+    response = post_comment(
+        client, "talk", token=token, body="Dodging.", headers={"X-Forwarded-For": "198.51.100.7"}
+    )
+    assert response.status_code == 429
+    assert comment_count(app) == 3
+    assert [e.reason for e in refusals(app)] == ["rate-limit", "rate-limit"]
+    other = app.test_client()
+    other.environ_base["REMOTE_ADDR"] = "192.0.2.55"
+    assert post_comment(other, "talk", body="Another reader.").status_code == 302
+
+
+def test_forwarded_address_counts_when_a_proxy_is_trusted(tmp_path):
+    app = make_app(tmp_path, COMMENT_MIN_SECONDS=0, COMMENT_RATE_LIMIT=1, PROXY_COUNT=1)
+    set_site(app, moderate_first_comment=False)
+    with app.app_context():
+        db.session.add(
+            Post(
+                title="Talk",
+                slug="talk",
+                status=PUBLISHED,
+                published_at=utcnow() - timedelta(hours=1),
+            )
+        )
+        db.session.commit()
+    client = app.test_client()
+    first = {"X-Forwarded-For": "198.51.100.1"}
+    assert post_comment(client, "talk", body="One.", headers=first).status_code == 302
+    assert post_comment(client, "talk", body="Two.", headers=first).status_code == 429
+    second = {"X-Forwarded-For": "198.51.100.2"}
+    assert post_comment(client, "talk", body="Three.", headers=second).status_code == 302
+    assert [c.ip for c in stored_comments(app)] == ["198.51.100.1", "198.51.100.2"]
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_limits_can_be_switched_off_for_a_benchmark(app, client, talk):
+    app.config.update(COMMENT_RATE_LIMIT=0, COMMENT_MIN_SECONDS=0)
+    token = form_token(client, "talk")
+    for n in range(12):
+        assert post_comment(client, "talk", token=token, body=f"Quick {n}.").status_code == 302
+    assert comment_count(app) == 12
+
+
+def test_duplicate_body_on_the_same_post_is_refused(app, client, talk, make_post):
+    post_comment(client, "talk", name="Ada", body="Great  post,\nthank you!")
+    response = post_comment(client, "talk", name="Bob", body="  great post, THANK you!  ")
+    page = response.get_data(as_text=True)
+    assert "This comment has already been posted on this post." in page
+    assert 'id="comment-body-error"' in page
+    assert comment_count(app) == 1 and refusals(app)[0].reason == "duplicate"
+    make_post("Elsewhere")
+    assert post_comment(client, "elsewhere", body="Great post, thank you!").status_code == 302
+
+
+# --- Held or sent to spam ------------------------------------------------------------------------
+
+
+def test_too_many_links_hold_the_comment_with_the_reason(app, client, talk):
+    body = "See https://a.example, [this](https://b.example) and www.c.example."
+    response = post_comment(client, "talk", name="Linker", body=body)
+    [comment] = stored_comments(app)
+    assert (comment.status, comment.reason) == (PENDING, "links:3")
+    assert "awaiting moderation" in client.get(response.headers["Location"]).get_data(as_text=True)
+    post_comment(client, "talk", name="Two links", body="https://a.example and https://b.example")
+    assert stored_comments(app)[-1].status == APPROVED
+    set_site(app, max_links=0)
+    post_comment(client, "talk", name="One link", body="Only https://a.example here")
+    assert stored_comments(app)[-1].reason == "links:1"
+
+
+@pytest.mark.parametrize(
+    ("setting", "entries", "fields", "reason"),
+    [
+        ("blocked_words", "casino\nviagra", {"body": "Cheap VIAGRA here"}, "blocked-word:viagra"),
+        ("blocked_words", "casino", {"website": "https://casino.example"}, "blocked-word:casino"),
+        (
+            "blocked_emails",
+            "spam@example.com",
+            {"email": "Spam@Example.com"},
+            "blocked-email:spam@example.com",
+        ),
+        (
+            "blocked_emails",
+            "@junk.example",
+            {"email": "anyone@junk.example"},
+            "blocked-email:@junk.example",
+        ),
+        ("blocked_ips", "127.0.0.1", {}, "blocked-ip:127.0.0.1"),
+        ("blocked_ips", " 127.0.0.0/8 \n", {}, "blocked-ip:127.0.0.0/8"),
+    ],
+)
+def test_blocklists_send_comments_to_spam(app, client, talk, setting, entries, fields, reason):
+    set_site(app, **{setting: entries})
+    response = post_comment(client, "talk", **({"name": "Sender", "body": "Hello."} | fields))
+    assert response.status_code == 302
+    [comment] = stored_comments(app)
+    assert (comment.status, comment.reason) == (SPAM, reason)
+    # Its writer is told it awaits moderation; nobody else sees anything.
+    assert "Your comment is awaiting moderation." in client.get(
+        response.headers["Location"]
+    ).get_data(as_text=True)
+    assert "Sender" not in app.test_client().get("/posts/talk/").get_data(as_text=True)
+
+
+def test_blocklists_do_not_catch_innocent_comments(app, client, talk):
+    set_site(app, blocked_words="casino", blocked_emails="@junk.example", blocked_ips="10.0.0.0/8")
+    post_comment(client, "talk", email="ada@example.org", body="A fine post.")
+    assert stored_comments(app)[0].status == APPROVED
+
+
+def test_first_comment_is_held_then_the_commenter_is_known(app, client, make_post):
+    post_id = make_post("Talk")
+    post_comment(client, "talk", name="Ada", email="ada@example.org", body="Hello, first time.")
+    [first] = stored_comments(app)
+    assert (first.status, first.reason) == (PENDING, "first-comment")
+    post_comment(client, "talk", name="Ada", email="ada@example.org", body="Still held.")
+    assert stored_comments(app)[-1].status == PENDING  # nothing approved under that name yet
+    add_comment(app, post_id, "Ada", "Approved earlier.", author_email="ada@example.org")
+    post_comment(client, "talk", name="ada", email="ADA@example.org", body="Known now.")
+    assert stored_comments(app)[-1].status == APPROVED
+    post_comment(client, "talk", name="Ada", email="impostor@example.org", body="Other address.")
+    assert stored_comments(app)[-1].status == PENDING
+    post_comment(client, "talk", name="Ada", email="", body="No address.")
+    assert stored_comments(app)[-1].status == PENDING
+
+
+def test_the_logged_in_author_is_published_at_once(app, logged_in, make_post):
+    make_post("Talk")
+    post_comment(logged_in, "talk", name="Alice Martin", body="Thanks for reading!")
+    assert stored_comments(app)[0].status == APPROVED
+
+
+# --- What the author sees ------------------------------------------------------------------------
+
+
+def test_reasons_and_refusals_are_shown_on_the_moderation_page(app, client, talk, logged_in):
+    visitor = app.test_client()
+    post_comment(
+        visitor, "talk", name="Linker", body="https://a.example https://b.example https://c.example"
+    )
+    post_comment(visitor, "talk", name="Bot", subject="filled", body="Spam.")
+    post_comment(visitor, "talk", name="Script", token="", body="No token.")
+    page = logged_in.get("/editor/comments").get_data(as_text=True)
+    assert "Why: Contains 3 links" in page
+    refused = page[page.index("Recently refused") :]
+    assert "Filled in the hidden field that only robots see" in refused and "Bot" in refused
+    assert "The form’s signature was missing or wrong" in refused and "Script" in refused
+    assert "127.0.0.1" in refused and "Talk" in refused
+    assert "Spam." not in refused  # the text of a refused comment is not kept
+
+
+def test_refusals_older_than_thirty_days_are_pruned(app, client, talk):
+    with app.app_context():
+        db.session.add(
+            CommentEvent(post_id=talk, reason="honeypot", at=utcnow() - timedelta(days=31))
+        )
+        db.session.add(
+            CommentEvent(post_id=talk, reason="honeypot", at=utcnow() - timedelta(days=29))
+        )
+        db.session.commit()
+    post_comment(client, "talk", subject="filled")
+    assert len(refusals(app)) == 2

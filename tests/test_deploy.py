@@ -1,0 +1,289 @@
+"""Production serving: the deploy files agree with the app, proxies are trusted only when told,
+and the real gunicorn server takes concurrent writes on SQLite without "database is locked"."""
+
+from __future__ import annotations
+
+import configparser
+import http.client
+import importlib.util
+import os
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from contextlib import closing
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from sqlalchemy import select
+
+from cms import PROJECT_ROOT, config
+from cms.clock import utcnow
+from cms.extensions import db
+from cms.models import PUBLISHED, Author, Post, ThrottleEvent
+from cms.posts import render
+from tests.conftest import PASSWORD, make_app
+
+DEPLOY = PROJECT_ROOT / "deploy"
+
+
+def load_gunicorn_config():
+    spec = importlib.util.spec_from_file_location("gunicorn_conf", DEPLOY / "gunicorn.conf.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_gunicorn_config_loads_and_binds_to_loopback(monkeypatch):
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    monkeypatch.delenv("CAUSERIE_BIND", raising=False)
+    settings = load_gunicorn_config()
+    assert settings.bind == "127.0.0.1:8000"
+    assert settings.worker_class == "sync" and settings.workers == 2
+    assert settings.timeout > 0 and settings.graceful_timeout > 0
+    assert settings.max_requests > 0 and 0 < settings.max_requests_jitter < settings.max_requests
+    assert settings.preload_app is False
+    assert callable(settings.post_fork)
+    monkeypatch.setenv("WEB_CONCURRENCY", "5")
+    assert load_gunicorn_config().workers == 5
+
+
+def nginx_directives(name: str) -> list[str]:
+    text = (DEPLOY / "nginx.conf").read_text()
+    without_comments = re.sub(r"#[^\n]*", "", text)
+    return [value.strip() for value in re.findall(rf"\b{name}\s+([^;]+);", without_comments)]
+
+
+def test_nginx_body_limit_matches_the_app():
+    (size,) = nginx_directives("client_max_body_size")
+    number, unit = re.fullmatch(r"(\d+)([kmg]?)", size.lower()).groups()
+    multiplier = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[unit]
+    assert int(number) * multiplier == config.MAX_CONTENT_LENGTH
+
+
+def test_nginx_serves_files_and_proxies_to_gunicorn():
+    aliases = nginx_directives("alias")
+    assert any(alias.endswith("/static/") for alias in aliases)
+    assert any(alias.endswith("/instance/uploads/") for alias in aliases)
+    assert "http://causerie" in nginx_directives("proxy_pass")
+    assert "127.0.0.1:8000" in nginx_directives("server")
+    headers = nginx_directives("proxy_set_header")
+    for header in ("X-Forwarded-For", "X-Forwarded-Proto", "Host"):
+        assert any(line.startswith(header + " ") for line in headers), header
+    assert nginx_directives("add_header").count('X-Content-Type-Options "nosniff" always') == 2
+    assert all(value.endswith("d") for value in nginx_directives("expires"))
+
+
+def test_systemd_unit_runs_the_documented_command_hardened():
+    unit = configparser.ConfigParser(interpolation=None, strict=False)
+    unit.optionxform = str  # systemd keys are case-sensitive
+    unit.read(DEPLOY / "causerie.service")
+    service = unit["Service"]
+    assert service["User"] == "causerie"
+    assert service["WorkingDirectory"] == "/srv/causerie"
+    assert service["Environment"] == "CMS_PROXY_COUNT=1"
+    assert service["ExecStart"].endswith("gunicorn -c deploy/gunicorn.conf.py app:app")
+    assert service["Restart"] == "on-failure"
+    assert service["ProtectSystem"] == "strict"
+    assert service["ReadWritePaths"] == "/srv/causerie/instance"
+    assert service["NoNewPrivileges"] == "true"
+
+
+# --- Trusted proxies ---------------------------------------------------------------------------
+
+FORWARDED = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}
+
+
+def login_throttle_keys(app) -> set[str]:
+    with app.app_context():
+        return set(db.session.scalars(select(ThrottleEvent.key)))
+
+
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_forwarded_headers_count_only_behind_a_trusted_proxy(tmp_path, proxies):
+    app = make_app(tmp_path, PROXY_COUNT=proxies)
+    client = app.test_client()
+    with app.app_context():
+        alice = Author(username="alice", display_name="Alice")
+        alice.set_password(PASSWORD)
+        db.session.add(alice)
+        db.session.commit()
+
+    client.post("/login", data={"username": "bob", "password": "wrong"}, headers=FORWARDED)
+    address = "203.0.113.7" if proxies else "127.0.0.1"
+    assert f"login-client:{address}" in login_throttle_keys(app)
+
+    response = client.post(
+        "/login", data={"username": "alice", "password": PASSWORD}, headers=FORWARDED
+    )
+    assert response.status_code == 302
+    cookie = response.headers["Set-Cookie"]
+    assert ("; Secure" in cookie) == bool(proxies)
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+# --- The production server under concurrent writes ----------------------------------------------
+
+WORKERS = 3
+THREADS = 16
+SECONDS = 4.0
+
+
+def free_port() -> int:
+    with closing(socket.socket()) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def request(port: int, method: str, path: str, body: dict | None = None) -> tuple[int, str]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        headers = {"Content-Type": "application/x-www-form-urlencoded"} if body else {}
+        connection.request(method, path, urlencode(body) if body else None, headers)
+        response = connection.getresponse()
+        return response.status, response.read().decode("utf-8", "replace")
+    finally:
+        connection.close()
+
+
+@pytest.fixture
+def gunicorn_site(tmp_path):
+    """The real production server (gunicorn with deploy/gunicorn.conf.py, several workers) on a
+    free loopback port, serving a site in a temporary instance folder with one post."""
+    instance = tmp_path / "instance"
+    database = instance / "causerie.sqlite3"
+    app = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=f"sqlite:///{database}")
+    with app.app_context():
+        post = Post(
+            title="Busy", slug="busy", body="Talk.", status=PUBLISHED, published_at=utcnow()
+        )
+        render(post, "en")
+        db.session.add(post)
+        db.session.commit()
+        db.engine.dispose()
+    (instance / "config.py").write_text(
+        f"SECRET_KEY = 'concurrency-test-key'\n"
+        f"SQLALCHEMY_DATABASE_URI = {f'sqlite:///{database}'!r}\n"
+        "COMMENT_MIN_SECONDS = 0\nCOMMENT_RATE_LIMIT = 0\n"
+    )
+    (tmp_path / "site_wsgi.py").write_text(
+        f"from cms import create_app\n\napp = create_app(instance_path={str(instance)!r})\n"
+    )
+    port = free_port()
+    log = tmp_path / "gunicorn.log"
+    # The developer's own CMS_* settings must not reach the test server.
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CMS_")}
+    environment["WEB_CONCURRENCY"] = str(WORKERS)
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "gunicorn"),
+                "--config",
+                str(DEPLOY / "gunicorn.conf.py"),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--chdir",
+                str(tmp_path),
+                "site_wsgi:app",
+            ],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env=environment,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if request(port, "GET", "/healthz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert server.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "gunicorn did not start:\n" + log.read_text()
+            time.sleep(0.1)
+        yield port, database, log
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def test_concurrent_comments_on_gunicorn_never_hit_a_locked_database(gunicorn_site):
+    port, database, log = gunicorn_site
+    status, page = request(port, "GET", "/posts/busy/")
+    assert status == 200
+    token = re.search(r'name="token" type="hidden" value="([^"]+)"', page).group(1)
+
+    outcomes: Counter[int] = Counter()
+    lock = threading.Lock()
+    deadline = time.monotonic() + SECONDS
+
+    def post_comments(thread: int) -> None:
+        n = 0
+        while time.monotonic() < deadline:
+            n += 1
+            form = {
+                "name": f"Reader {thread}",
+                "email": f"reader{thread}@example.org",
+                "website": "",
+                "body": f"Comment {n} from thread {thread}: the lighthouse is lit.",
+                "token": token,
+            }
+            try:
+                status, _ = request(port, "POST", "/posts/busy/comments", form)
+            except OSError:
+                status = 0  # no answer at all: counted, and fails the test below
+            with lock:
+                outcomes[status] += 1
+
+    threads = [threading.Thread(target=post_comments, args=(i,)) for i in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=SECONDS + 60)
+
+    acknowledged = outcomes[302] + outcomes[303]
+    assert set(outcomes) <= {302, 303}, outcomes  # no 5xx, no refusal, no dropped connection
+    assert acknowledged >= THREADS, outcomes
+    output = log.read_text()
+    assert "database is locked" not in output
+    assert "Traceback" not in output
+    with closing(sqlite3.connect(database)) as connection:
+        (stored,) = connection.execute("SELECT count(*) FROM comments").fetchone()
+    assert stored == acknowledged
+
+
+def test_reads_never_wait_for_a_writer_and_writes_wait_their_turn(tmp_path):
+    """Another process holds SQLite's write lock: pages and /healthz still answer at once,
+    and a form that writes waits for the lock (busy timeout) instead of failing."""
+    database = tmp_path / "instance" / "causerie.sqlite3"
+    app = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=f"sqlite:///{database}")
+    client = app.test_client()
+    client.get("/")  # the settings row exists before the lock is taken
+    other = sqlite3.connect(database, timeout=10, isolation_level=None, check_same_thread=False)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("INSERT INTO throttle_events (key, at) VALUES ('other', CURRENT_TIMESTAMP)")
+        started = time.monotonic()
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/").status_code == 200
+        assert time.monotonic() - started < 2
+
+        threading.Timer(1.0, other.execute, args=("COMMIT",)).start()
+        started = time.monotonic()
+        response = client.post("/login", data={"username": "x", "password": "wrong password"})
+        waited = time.monotonic() - started
+        assert response.status_code == 200 and "Wrong username or password." in response.text
+        assert waited >= 0.9  # it queued behind the other writer rather than failing
+    finally:
+        other.close()
+    assert "login-client:127.0.0.1" in login_throttle_keys(app)

@@ -1,0 +1,180 @@
+"""`flask export` and `flask import-json`: the whole site to one JSON file and back."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from cms.extensions import db
+from cms.models import (
+    APPROVED,
+    PENDING,
+    SPAM,
+    Author,
+    Autosave,
+    Comment,
+    CommentEvent,
+    Post,
+    Revision,
+    Upload,
+)
+from cms.site import site_settings
+from cms.transfer import EXPORTED, NOT_EXPORTED
+from tests.conftest import PASSWORD, make_app
+
+WXR = Path(__file__).parent / "data" / "wxr" / "export.xml"
+
+
+def export(app, path: Path) -> dict:
+    result = app.test_cli_runner().invoke(args=["export", str(path)])
+    assert result.exit_code == 0, result.output
+    assert f"Wrote {path}" in result.output
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def import_json(app, path: Path):
+    return app.test_cli_runner().invoke(args=["import-json", str(path)])
+
+
+@pytest.fixture
+def full_site(app, author, make_post):
+    """A site with something in every exported table."""
+    assert app.test_cli_runner().invoke(args=["import-wxr", str(WXR)]).exit_code == 0
+    post_id = make_post(
+        "Written here", body="Some *Markdown*.\n\n<!--more-->\n\nMore.", tags=["Notes"]
+    )
+    with app.test_request_context():
+        settings = site_settings()
+        settings.title, settings.language, settings.posts_per_page = "Mon carnet", "fr", 7
+        # A reply whose id is smaller than its parent's, as a WordPress import can leave them.
+        reply = Comment(post_id=post_id, author_name="Bea", body="Agreed!", status=APPROVED)
+        db.session.add(reply)
+        db.session.flush()
+        parent = Comment(post_id=post_id, author_name="Al", body="First!", status=SPAM)
+        db.session.add(parent)
+        db.session.flush()
+        reply.parent_id = parent.id
+        db.session.add_all(
+            [
+                Revision(post_id=post_id, author_id=author, title="Written", body="Some."),
+                Autosave(author_id=author, post_id=post_id, title="Written here", body="Typed"),
+                Upload(
+                    name="abcdef.png",
+                    original_name="cat.png",
+                    content_type="image/png",
+                    size=1234,
+                    width=10,
+                    height=20,
+                    author_id=author,
+                ),
+                CommentEvent(post_id=post_id, author_name="Bot", reason="honeypot", ip="192.0.2.1"),
+            ]
+        )
+        db.session.commit()
+    return app
+
+
+def test_every_table_is_exported_or_deliberately_left_out(app):
+    exported = {spec.table for spec in EXPORTED}
+    assert exported.isdisjoint(NOT_EXPORTED)
+    assert set(db.metadata.tables) | {"alembic_version"} == exported | NOT_EXPORTED
+
+
+def test_export_then_import_then_export_gives_the_same_content(full_site, tmp_path):
+    first = export(full_site, tmp_path / "first.json")
+    assert first["format"] == "causerie-export" and first["version"] == 1
+    for spec in EXPORTED:
+        assert first[spec.table], f"the test site has nothing in {spec.table}"
+
+    fresh = make_app(tmp_path / "elsewhere")
+    result = import_json(fresh, tmp_path / "first.json")
+    assert result.exit_code == 0, result.output
+    second = export(fresh, tmp_path / "second.json")
+
+    first.pop("exported_at"), second.pop("exported_at")
+    assert second == first
+
+
+def test_export_holds_content_but_no_password_hash(full_site, tmp_path):
+    data = export(full_site, tmp_path / "site.json")
+    assert "password_hash" not in (tmp_path / "site.json").read_text(encoding="utf-8")
+    assert {a["username"] for a in data["authors"]} == {"alice", "keeper", "visitor"}
+    storm = next(post for post in data["posts"] if post["slug"] == "storm-season")
+    assert storm["body"].startswith("<p>The wind started before supper.")  # the source
+    assert storm["body_html"] and storm["published_at"] == "2021-03-14T21:05:00.000000"
+    statuses = {comment["status"] for comment in data["comments"]}
+    assert {APPROVED, PENDING, SPAM} <= statuses
+    assert any(comment["parent_id"] for comment in data["comments"])
+    assert data["site_settings"][0]["title"] == "Mon carnet"
+    assert (tmp_path / "site.json").stat().st_mode & 0o077 == 0  # readers' e-mail addresses
+
+
+def test_imported_site_works_and_its_authors_must_set_a_password(full_site, tmp_path):
+    export(full_site, tmp_path / "site.json")
+    fresh = make_app(tmp_path / "elsewhere")
+    result = import_json(fresh, tmp_path / "site.json")
+    assert "flask --app app set-password NAME" in result.output
+    client = fresh.test_client()
+    page = client.get("/posts/storm-season/")
+    assert page.status_code == 200 and "We saw the beam all night." in page.get_data(as_text=True)
+    assert client.get("/log/2021/03/storm-season/").status_code == 301
+    # The old password does not travel; a new one does the job.
+    assert (
+        client.post("/login", data={"username": "alice", "password": PASSWORD}).status_code == 200
+    )
+    runner = fresh.test_cli_runner()
+    assert runner.invoke(args=["set-password", "alice", "--password", PASSWORD]).exit_code == 0
+    assert (
+        client.post("/login", data={"username": "alice", "password": PASSWORD}).status_code == 302
+    )
+    # New rows get new ids after the imported ones (PostgreSQL's sequences were moved on).
+    with fresh.app_context():
+        highest = db.session.scalar(select(func.max(Post.id)))
+        post = Post(title="After the move", slug="after-the-move", author_id=1)
+        db.session.add(post)
+        db.session.commit()
+        assert post.id > highest
+
+
+def test_import_refuses_a_site_that_is_not_empty(full_site, tmp_path, make_post):
+    export(full_site, tmp_path / "site.json")
+    before = post_count(full_site)
+    result = import_json(full_site, tmp_path / "site.json")
+    assert result.exit_code == 1
+    assert "This site is not empty" in result.output and "flask --app app init" in result.output
+    assert post_count(full_site) == before
+
+
+def post_count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count(Post.id)))
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "is not valid JSON"),
+        ('{"posts": []}', "not a Causerie export"),
+        ('{"format": "causerie-export", "version": 99}', "format version 99"),
+        (
+            '{"format": "causerie-export", "version": 1, "posts": [{"id": 1, "mood": "happy"}]}',
+            "fields this Causerie does not know (mood)",
+        ),
+        (
+            '{"format": "causerie-export", "version": 1, "authors": '
+            '[{"id": 1, "username": "x", "display_name": "X", "created_at": "yesterday"}]}',
+            "authors.created_at holds 'yesterday'",
+        ),
+    ],
+)
+def test_a_bad_file_fails_clearly_and_imports_nothing(app, tmp_path, content, message):
+    path = tmp_path / "bad.json"
+    path.write_text(content, encoding="utf-8")
+    result = import_json(app, path)
+    assert result.exit_code == 1
+    assert message in result.output and "Traceback" not in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Author.id))) == 0
