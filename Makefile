@@ -44,6 +44,7 @@ checkers:
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/bandit -q -c pyproject.toml -ll -r cms app.py deploy scripts
 
 test: install browser checkers lint
 	$(BIN)/python -m pytest

@@ -10,7 +10,9 @@ from flask import Flask
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def create_app(overrides: dict[str, Any] | None = None, *, instance_path: str | Path | None = None) -> Flask:
+def create_app(
+    overrides: dict[str, Any] | None = None, *, instance_path: str | Path | None = None
+) -> Flask:
     """Build the app. Configuration: cms/config.py, then instance/config.py, then CMS_* environment
     variables; tests pass `overrides` instead of the last two, so no local setting leaks in."""
     app = Flask(

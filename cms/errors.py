@@ -1,9 +1,11 @@
-"""Styled error pages in the site's language: 400, 403, 404, 405, 413, 429, 500 and a stale form."""
+"""Styled error pages in the site's language: 400, 403, 404, 405, 413, 429, 500, 503 (full disk)
+and a stale form."""
 
 from flask import Flask, current_app, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from . import redirects
@@ -62,3 +64,23 @@ def init_app(app: Flask) -> None:
     def server_error(error: InternalServerError):
         db.session.rollback()  # a failed transaction must not break the error page's own queries
         return render_error(500)
+
+    @app.errorhandler(OperationalError)
+    def database_error(error: OperationalError):
+        if not is_disk_full(error):
+            raise error  # any other database failure is a 500, logged with its traceback
+        db.session.rollback()
+        # Nothing was written (SQLite rolled the transaction back): the visitor may try later.
+        current_app.logger.error("cannot save: the disk is full (%s)", error.orig)
+        return render_error(503)
+
+
+def is_disk_full(error: OperationalError) -> bool:
+    """Whether the database refused a write for want of space (SQLite's SQLITE_FULL, or
+    PostgreSQL's disk_full, SQLSTATE 53100)."""
+    message = str(error.orig).lower()
+    return (
+        "database or disk is full" in message
+        or getattr(error.orig, "sqlstate", None) == "53100"
+        or "no space left on device" in message
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -30,6 +31,10 @@ POST, PAGE = "post", "page"
 PENDING, APPROVED, SPAM = "pending", "approved", "spam"
 
 
+def new_session_token() -> str:
+    return secrets.token_hex(16)
+
+
 class Author(UserMixin, db.Model):
     __tablename__ = "authors"
 
@@ -38,9 +43,20 @@ class Author(UserMixin, db.Model):
     display_name: Mapped[str] = mapped_column(String(120))
     password_hash: Mapped[str] = mapped_column(String(256))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Part of the identity kept in the session cookie: a new token at logout or a password change
+    # makes every cookie issued before it worthless (signed cookies cannot be recalled otherwise).
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    def end_sessions(self) -> None:
+        """Log this author out everywhere: every session cookie issued so far stops working."""
+        self.session_token = new_session_token()
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
+        self.end_sessions()
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

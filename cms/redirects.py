@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from .extensions import db
 from .models import Post, Redirect
+from .pages.views import post_url
 
 # WordPress's plain permalinks: /?p=123 for any post, /?page_id=123 for a page.
 QUERY_IDS = ("p", "page_id")
@@ -26,7 +27,7 @@ def normalise_path(path: str, args: Mapping[str, str] | None = None) -> str:
     path = _SLASHES.sub("/", unquote(path)).rstrip("/") or "/"
     for name in QUERY_IDS:
         value = (args or {}).get(name, "")
-        if value.isdigit():
+        if value.isascii() and value.isdigit():  # "²" and "٣" are digits to Python too
             return f"{path}?{name}={int(value)}"
     return path
 
@@ -42,8 +43,6 @@ def moved_to(request: Request) -> str | None:
     """Where the post that used to live at this request's address is now, if anywhere."""
     if request.method not in ("GET", "HEAD"):
         return None
-    from .pages.views import post_url  # the blog imports this module: imported on first use
-
     key = normalise_path(request.path, request.args)
     post = db.session.scalar(select(Post).join(Redirect).where(Redirect.old_path == key))
     return post_url(post) if post is not None else None

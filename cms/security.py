@@ -1,9 +1,10 @@
 """Security on every response: headers, trusted proxies, cookie flags, and the secret key check."""
 
 import click
-from flask import Flask, Response, has_request_context, request
+from flask import Flask, Response, abort, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from .config import DEV_SECRET_KEY
 
@@ -19,6 +20,15 @@ HEADERS = {
     "X-Frame-Options": "DENY",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
+
+
+class DatabaseInteger(IntegerConverter):
+    """<int:...> in addresses, up to the largest id a database column holds: a longer number is
+    a 404, not an overflow inside the database driver."""
+
+    def __init__(self, map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 class SessionInterface(SecureCookieSessionInterface):
@@ -41,10 +51,19 @@ def check_secret_key(app: Flask) -> None:
 
 def init_app(app: Flask) -> None:
     check_secret_key(app)
+    app.url_map.converters["int"] = DatabaseInteger  # before any blueprint adds its routes
     app.session_interface = SessionInterface()
     proxies = int(app.config["PROXY_COUNT"])
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+
+    @app.before_request
+    def refuse_oversized_bodies() -> None:
+        # Werkzeug refuses a large body only when a view reads the form: refuse it up front, so
+        # that no route (one that redirects before reading, say) takes it in silently.
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        if limit is not None and (request.content_length or 0) > limit:
+            abort(413)
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:

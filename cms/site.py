@@ -85,7 +85,9 @@ def localized_datetime(value: datetime | None) -> str:
         return ""
     if not has_request_context():
         return gettext(
-            "%(date)s at %(time)s", date=format_date(value, "long"), time=format_time(value, "short")
+            "%(date)s at %(time)s",
+            date=format_date(value, "long"),
+            time=format_time(value, "short"),
         )
     locale, zone, long_date, short_time = _date_patterns()
     local = _in_site_zone(value, zone)

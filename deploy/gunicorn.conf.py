@@ -35,9 +35,9 @@ errorlog = "-"
 loglevel = os.environ.get("CAUSERIE_LOG_LEVEL", "info")
 proc_name = "causerie"
 
-# X-Forwarded-Proto is believed only from nginx on this machine (the app itself reads the
-# X-Forwarded-* headers only when CMS_PROXY_COUNT says how many proxies to trust).
-forwarded_allow_ips = "127.0.0.1,::1"
+# gunicorn itself believes no X-Forwarded-* header: the app alone decides, trusting as many
+# proxies as CMS_PROXY_COUNT says (1 behind nginx, set by deploy/causerie.service).
+forwarded_allow_ips = ""
 
 
 def post_fork(server, worker):

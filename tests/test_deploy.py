@@ -49,6 +49,7 @@ def test_gunicorn_config_loads_and_binds_to_loopback(monkeypatch):
     assert settings.timeout > 0 and settings.graceful_timeout > 0
     assert settings.max_requests > 0 and 0 < settings.max_requests_jitter < settings.max_requests
     assert settings.preload_app is False
+    assert settings.forwarded_allow_ips == ""  # the app decides whom to trust (PROXY_COUNT)
     assert callable(settings.post_fork)
     monkeypatch.setenv("WEB_CONCURRENCY", "5")
     assert load_gunicorn_config().workers == 5

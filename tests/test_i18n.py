@@ -50,9 +50,10 @@ def test_english_is_the_default(client, make_post):
     assert "November 20, 2026" in home
 
 
-def test_french_catalogue_translates_every_string(tmp_path):
-    """Extract the strings from the code and templates now: each needs a French translation."""
-    pot = tmp_path / "messages.pot"
+@pytest.fixture(scope="module")
+def wanted_strings(tmp_path_factory) -> set:
+    """The strings extracted from the code and templates as they are now."""
+    pot = tmp_path_factory.mktemp("catalogue") / "messages.pot"
     subprocess.run(
         [
             Path(sys.executable).parent / "pybabel",
@@ -72,13 +73,18 @@ def test_french_catalogue_translates_every_string(tmp_path):
         check=True,
     )
     with pot.open("rb") as f:
-        wanted = {message.id for message in read_po(f) if message.id}
-    with (ROOT / "cms/translations/fr/LC_MESSAGES/messages.po").open("rb") as f:
+        return {message.id for message in read_po(f) if message.id}
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_catalogue_translates_every_string(wanted_strings, language):
+    """Each string of the code and templates has a translation in both catalogues."""
+    with (ROOT / f"cms/translations/{language}/LC_MESSAGES/messages.po").open("rb") as f:
         catalogue = read_po(f)
     translated = {
         m.id
         for m in catalogue
         if m.id and not m.fuzzy and all(m.string if isinstance(m.string, tuple) else [m.string])
     }
-    missing = sorted(str(key) for key in wanted - translated)
-    assert missing == [], "untranslated in French: " + ", ".join(missing[:20])
+    missing = sorted(str(key) for key in wanted_strings - translated)
+    assert missing == [], f"untranslated in {language}: " + ", ".join(missing[:20])

@@ -73,7 +73,7 @@ def test_post_page_needs_no_script_and_nothing_from_another_host(app, client, mo
 
 @pytest.mark.xfail(
     strict=True,
-    reason="50 comments on one page: the comment markup and the CSS take the page to ~57 KiB",
+    reason="50 comments on one page and the stylesheets weigh more than 40 KiB: bench/README.md",
 )
 def test_post_page_with_50_comments_weighs_at_most_40_kib(client, model_page):
     response = client.get(model_page)

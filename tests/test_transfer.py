@@ -100,7 +100,8 @@ def test_export_then_import_then_export_gives_the_same_content(full_site, tmp_pa
 
 def test_export_holds_content_but_no_password_hash(full_site, tmp_path):
     data = export(full_site, tmp_path / "site.json")
-    assert "password_hash" not in (tmp_path / "site.json").read_text(encoding="utf-8")
+    text = (tmp_path / "site.json").read_text(encoding="utf-8")
+    assert "password_hash" not in text and "session_token" not in text
     assert {a["username"] for a in data["authors"]} == {"alice", "keeper", "visitor"}
     storm = next(post for post in data["posts"] if post["slug"] == "storm-season")
     assert storm["body"].startswith("<p>The wind started before supper.")  # the source

@@ -1,6 +1,7 @@
 """Login with a throttle per client address and per account, and logout as a POST."""
 
 import functools
+import hmac
 from urllib.parse import urlsplit
 
 from flask import (
@@ -41,8 +42,15 @@ def init_login(login_manager: LoginManager, app: Flask) -> None:
     login_manager.login_message = _l("Please log in to continue.")
 
     @login_manager.user_loader
-    def load_author(author_id: str) -> Author | None:
-        return db.session.get(Author, int(author_id)) if author_id.isdigit() else None
+    def load_author(user_id: str) -> Author | None:
+        """The author whose `get_id()` this is, while their session token is still current."""
+        author_id, _, token = user_id.partition(":")
+        if not author_id.isdigit() or not token:
+            return None
+        author = db.session.get(Author, int(author_id))
+        if author is None or not hmac.compare_digest(author.session_token, token):
+            return None
+        return author
 
 
 def safe_next(target: str | None) -> str | None:
@@ -103,6 +111,8 @@ def login():
 
     for key in _throttle_keys(username):
         throttle.forget(key)
+    if not author.session_token:  # a row older than the column: give it one before it is needed
+        author.end_sessions()
     db.session.commit()
     session.clear()  # a fresh session at login: nothing planted before it survives
     login_user(author)
@@ -112,6 +122,9 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        current_user.end_sessions()  # a copy of the old cookie must not stay logged in
+        db.session.commit()
     logout_user()
     session.clear()
     flash(_("You are logged out."), "success")

@@ -97,7 +97,9 @@ def archive(year: int, month: int):
     start = local_to_utc(datetime(year, month, 1), tz)
     end = local_to_utc(datetime(year + month // 12, month % 12 + 1, 1), tz)
     query = published_posts().where(Post.published_at >= start, Post.published_at < end)
-    return render_template("blog/archive.html", month=datetime(year, month, 1), page=paginate_posts(query))
+    return render_template(
+        "blog/archive.html", month=datetime(year, month, 1), page=paginate_posts(query)
+    )
 
 
 @bp.get("/feed.xml")

@@ -12,7 +12,14 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from ..clock import is_timezone, timezone_names
 from ..extensions import db
@@ -27,15 +34,21 @@ class PostForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     slug = StringField(
         _l("Address (slug)"),
+        # Blank counts as empty (made from the title): Optional() would let "\t" through unchecked.
+        filters=[lambda value: (value or "").strip()],
         validators=[Optional(), Length(max=200)],
-        description=_l("Lowercase letters, digits and hyphens. Left empty, it is made from the title."),
+        description=_l(
+            "Lowercase letters, digits and hyphens. Left empty, it is made from the title."
+        ),
     )
     body = TextAreaField(_l("Text (Markdown)"), validators=[Length(max=1_000_000)])
     tags = StringField(
         _l("Tags"), validators=[Length(max=1000)], description=_l("Separated by commas.")
     )
     status = SelectField(
-        _l("Status"), choices=[SelectChoice(DRAFT, _l("Draft")), SelectChoice(PUBLISHED, _l("Published"))], default=DRAFT
+        _l("Status"),
+        choices=[SelectChoice(DRAFT, _l("Draft")), SelectChoice(PUBLISHED, _l("Published"))],
+        default=DRAFT,
     )
     published_at = DateTimeLocalField(
         _l("Publication date"),
@@ -65,7 +78,9 @@ class PostForm(FlaskForm):
             return
         if not is_valid_slug(field.data):
             raise ValidationError(_l("Use only lowercase letters, digits and single hyphens."))
-        taken = db.session.scalar(select(Post.id).where(Post.slug == field.data, Post.id != self.post_id))
+        taken = db.session.scalar(
+            select(Post.id).where(Post.slug == field.data, Post.id != self.post_id)
+        )
         if taken:
             raise ValidationError(_l("Another post already uses this address."))
         if self.kind != POST and is_reserved_page_slug(field.data):
@@ -75,7 +90,9 @@ class PostForm(FlaskForm):
 class SettingsForm(FlaskForm):
     title = StringField(_l("Site title"), validators=[DataRequired(), Length(max=120)])
     tagline = StringField(_l("Tagline"), validators=[Length(max=200)])
-    language = SelectField(_l("Language"), choices=[SelectChoice("en", "English"), SelectChoice("fr", "Français")])
+    language = SelectField(
+        _l("Language"), choices=[SelectChoice("en", "English"), SelectChoice("fr", "Français")]
+    )
     timezone = SelectField(_l("Time zone"), validators=[InputRequired()])
     posts_per_page = IntegerField(
         _l("Posts per page"), validators=[InputRequired(), NumberRange(min=1, max=100)]

@@ -43,9 +43,7 @@ def unique_slug(base: str, post_id: int | None, *, page: bool = False) -> str:
     """`base`, or `base-2`, `base-3`... the first address no other post uses (nor, for a page,
     the site itself: /archive/, /editor/...)."""
     taken = set(
-        db.session.scalars(
-            select(Post.slug).where(Post.slug.like(f"{base}%"), Post.id != post_id)
-        )
+        db.session.scalars(select(Post.slug).where(Post.slug.like(f"{base}%"), Post.id != post_id))
     )
     slug, n = base, 1
     while slug in taken or (page and is_reserved_page_slug(slug)):
