@@ -79,3 +79,39 @@ def test_development_secret_key_is_refused_outside_debug(tmp_path):
 
     with pytest.raises(RuntimeError, match="SECRET_KEY is the development default"):
         make_app(tmp_path, SECRET_KEY=DEV_SECRET_KEY, TESTING=False)
+
+
+def test_security_headers_on_every_page_type(tmp_path):
+    """Every page type of a full site, as a visitor and as the author, carries the headers."""
+    from tests.sample_site import (
+        PASSWORD as AUTHOR_PASSWORD,
+    )
+    from tests.sample_site import (
+        USERNAME,
+        build_sample_site,
+        editor_pages,
+        public_pages,
+    )
+
+    app = make_app(tmp_path)
+    site = build_sample_site(app)
+    visitor, author = app.test_client(), app.test_client()
+    author.post("/login", data={"username": USERNAME, "password": AUTHOR_PASSWORD})
+    extra = [
+        "/feed.xml",
+        f"/posts/{site.post_slug}/comments.xml",
+        "/sitemap.xml",
+        "/robots.txt",
+        "/healthz",
+        f"/comments/{site.comment_id}",
+    ]
+    visits = [(visitor, url) for url in [*public_pages(site).values(), *extra]]
+    visits += [(author, url) for url in editor_pages(site).values()]
+    for client, url in visits:
+        with client.get(url) as response:
+            headers = response.headers
+            assert response.status_code < 500, url
+            assert "frame-ancestors 'none'" in headers.get("Content-Security-Policy", ""), url
+            assert "default-src 'self'" in headers["Content-Security-Policy"], url
+            assert headers.get("X-Content-Type-Options") == "nosniff", url
+            assert headers.get("Referrer-Policy") == "strict-origin-when-cross-origin", url
