@@ -31,6 +31,15 @@ class DatabaseInteger(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+# No page number or id comes near this; page offsets (page x per page) stay in a 64-bit integer.
+MAX_QUERY_NUMBER = 10**15
+
+
+def has_impossible_number(args) -> bool:
+    """Whether a query argument is a number no page or row can have (?page=99999999999999999999)."""
+    return any(v.isascii() and v.isdigit() and int(v) > MAX_QUERY_NUMBER for v in args.values())
+
+
 class SessionInterface(SecureCookieSessionInterface):
     """Marks the session cookie Secure whenever the request itself came over HTTPS."""
 
@@ -64,6 +73,12 @@ def init_app(app: Flask) -> None:
         limit = app.config["MAX_CONTENT_LENGTH"]
         if limit is not None and (request.content_length or 0) > limit:
             abort(413)
+
+    @app.before_request
+    def refuse_impossible_numbers() -> None:
+        # The query-string side of DatabaseInteger: a 404 rather than an overflow in the driver.
+        if has_impossible_number(request.args):
+            abort(404)
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:

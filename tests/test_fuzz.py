@@ -53,12 +53,12 @@ HOSTILE = settings(
 )
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """One site for the whole module (the examples only add to it): French, so that every error
-    page must speak it, with a post, a comment and an author logged in."""
+@pytest.fixture
+def site(tmp_path):
+    """One site per test, shared by its examples (they only add to it): French, so that every
+    error page must speak it, with a post, a comment and an author logged in."""
     app = make_app(
-        tmp_path_factory.mktemp("fuzz"),
+        tmp_path,
         COMMENT_MIN_SECONDS=0,
         COMMENT_RATE_LIMIT=0,
         PROPAGATE_EXCEPTIONS=False,  # a crash is answered as in production: a 500 to catch
@@ -172,3 +172,10 @@ def test_a_blank_address_is_made_from_the_title_every_time(site):
     with app.app_context():
         slugs = set(db.session.scalars(select(Post.slug).where(Post.title == "Blank address")))
     assert slugs == {"blank-address", "blank-address-2"}
+
+
+def test_page_numbers_too_large_for_the_database_are_404(site):
+    _app, desk = site
+    for url in ["/?page=99999999999999999999999", "/editor/comments?post=99999999999999999999"]:
+        response = desk.get(url)
+        assert response.status_code == 404, url
