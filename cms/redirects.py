@@ -44,5 +44,7 @@ def moved_to(request: Request) -> str | None:
     if request.method not in ("GET", "HEAD"):
         return None
     key = normalise_path(request.path, request.args)
+    if "\x00" in key:  # never stored (PostgreSQL text cannot hold it): nothing to look up
+        return None
     post = db.session.scalar(select(Post).join(Redirect).where(Redirect.old_path == key))
     return post_url(post) if post is not None else None

@@ -35,8 +35,11 @@ class DatabaseInteger(IntegerConverter):
 MAX_QUERY_NUMBER = 10**15
 
 
-def has_impossible_number(args) -> bool:
-    """Whether a query argument is a number no page or row can have (?page=99999999999999999999)."""
+def has_impossible_value(path: str, args) -> bool:
+    """Whether the address holds what no page or row can: a NUL character (PostgreSQL text cannot
+    hold it) or a number beyond any page or id (?page=99999999999999999999)."""
+    if "\x00" in path or any("\x00" in v for v in args.values()):
+        return True
     return any(v.isascii() and v.isdigit() and int(v) > MAX_QUERY_NUMBER for v in args.values())
 
 
@@ -75,9 +78,9 @@ def init_app(app: Flask) -> None:
             abort(413)
 
     @app.before_request
-    def refuse_impossible_numbers() -> None:
-        # The query-string side of DatabaseInteger: a 404 rather than an overflow in the driver.
-        if has_impossible_number(request.args):
+    def refuse_impossible_addresses() -> None:
+        # Like DatabaseInteger for paths: a 404 here rather than an error inside the driver.
+        if has_impossible_value(request.path, request.args):
             abort(404)
 
     @app.after_request
