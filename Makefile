@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 CATALOGS := cms/translations
 
-.PHONY: run serve test test-postgres install translations messages browser checkers lint clean bench bench-quick
+.PHONY: run serve test test-stress test-postgres install translations messages browser checkers lint clean bench bench-quick
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,13 +46,18 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/bandit -q -c pyproject.toml -ll -r cms app.py deploy scripts
 
+# tests/stress (servers and imports killed at random moments; about a minute) runs on its own in
+# `make test-stress`, which CI runs after this.
 test: install browser checkers lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --ignore=tests/stress
+
+test-stress: install
+	$(BIN)/python -m pytest -q -p no:logging tests/stress
 
 # The suite again on a throwaway PostgreSQL server (scripts/with-postgres installs Debian's
 # postgresql when it is missing); the browser tests do not depend on the database.
 test-postgres: install checkers
-	scripts/with-postgres $(BIN)/python -m pytest -q -m 'not browser'
+	scripts/with-postgres $(BIN)/python -m pytest -q -m 'not browser' --ignore=tests/stress
 
 # The benchmark (bench/README.md): a realistic site loaded with wrk, nginx as the reference, then
 # 100,000 posts for the scaling figures. Takes about ten minutes; not part of `make test`.

@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -440,7 +441,9 @@ def comment_source(html: str) -> str:
 def import_wxr_command(file: Path, dry_run: bool, verbose: bool) -> None:
     """Import a WordPress export (Tools > Export in WordPress): posts, pages and comments."""
     try:
-        report = import_wxr(file, dry_run=dry_run)
+        # Post addresses are built with url_for, which needs a request outside of SERVER_NAME.
+        with current_app.test_request_context():
+            report = import_wxr(file, dry_run=dry_run)
     except WXRError as err:
         raise click.ClickException(f"{err}. Nothing was imported.") from err
     except SQLAlchemyError as err:

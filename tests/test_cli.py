@@ -1,10 +1,12 @@
 """Command-line tasks through Flask's CLI runner, on a real database."""
 
-from sqlalchemy import inspect, select
+from pathlib import Path
+
+from sqlalchemy import func, inspect, select
 
 from cms import create_app
 from cms.extensions import db
-from cms.models import Author
+from cms.models import Author, Post
 
 
 def cli_app(tmp_path):
@@ -73,4 +75,17 @@ def test_create_author_prompts_twice(tmp_path):
     short = runner.invoke(args=["create-author", "dan", "--password", "short"])
     assert short.exit_code != 0 and "at least 8 characters" in short.output
     with app.app_context():
+        db.engine.dispose()
+
+
+def test_import_wxr_from_the_command_line_without_server_name(tmp_path):
+    app = cli_app(tmp_path)
+    runner = app.test_cli_runner()
+    runner.invoke(args=["init"])
+    export = Path(__file__).parent / "data" / "wxr" / "export.xml"
+    result = runner.invoke(args=["import-wxr", str(export)])
+    assert result.exit_code == 0, result.output
+    assert "Import complete." in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Post.id))) > 0
         db.engine.dispose()

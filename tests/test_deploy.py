@@ -4,33 +4,31 @@ and the real gunicorn server takes concurrent writes on SQLite without "database
 from __future__ import annotations
 
 import configparser
-import http.client
 import importlib.util
-import os
 import re
-import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
 from contextlib import closing
-from pathlib import Path
-from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import select
 
-from cms import PROJECT_ROOT, config
+from cms import config
 from cms.clock import utcnow
 from cms.extensions import db
 from cms.models import PUBLISHED, Author, Post, ThrottleEvent
 from cms.posts import render
 from tests.conftest import PASSWORD, make_app
-
-DEPLOY = PROJECT_ROOT / "deploy"
+from tests.production_server import (
+    DEPLOY,
+    free_port,
+    request,
+    start_server,
+    stop_server,
+    write_site,
+)
 
 
 def load_gunicorn_config():
@@ -136,23 +134,6 @@ THREADS = 16
 SECONDS = 4.0
 
 
-def free_port() -> int:
-    with closing(socket.socket()) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def request(port: int, method: str, path: str, body: dict | None = None) -> tuple[int, str]:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        headers = {"Content-Type": "application/x-www-form-urlencoded"} if body else {}
-        connection.request(method, path, urlencode(body) if body else None, headers)
-        response = connection.getresponse()
-        return response.status, response.read().decode("utf-8", "replace")
-    finally:
-        connection.close()
-
-
 @pytest.fixture
 def gunicorn_site(tmp_path):
     """The real production server (gunicorn with deploy/gunicorn.conf.py, several workers) on a
@@ -168,54 +149,14 @@ def gunicorn_site(tmp_path):
         db.session.add(post)
         db.session.commit()
         db.engine.dispose()
-    (instance / "config.py").write_text(
-        f"SECRET_KEY = 'concurrency-test-key'\n"
-        f"SQLALCHEMY_DATABASE_URI = {f'sqlite:///{database}'!r}\n"
-        "COMMENT_MIN_SECONDS = 0\nCOMMENT_RATE_LIMIT = 0\n"
-    )
-    (tmp_path / "site_wsgi.py").write_text(
-        f"from cms import create_app\n\napp = create_app(instance_path={str(instance)!r})\n"
-    )
+    write_site(tmp_path, database)
     port = free_port()
     log = tmp_path / "gunicorn.log"
-    # The developer's own CMS_* settings must not reach the test server.
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("CMS_")}
-    environment["WEB_CONCURRENCY"] = str(WORKERS)
-    with log.open("wb") as output:
-        server = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "gunicorn"),
-                "--config",
-                str(DEPLOY / "gunicorn.conf.py"),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--chdir",
-                str(tmp_path),
-                "site_wsgi:app",
-            ],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            env=environment,
-        )
+    server = start_server(tmp_path, port, log, WORKERS)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if request(port, "GET", "/healthz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert server.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "gunicorn did not start:\n" + log.read_text()
-            time.sleep(0.1)
         yield port, database, log
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop_server(server)
 
 
 def test_concurrent_comments_on_gunicorn_never_hit_a_locked_database(gunicorn_site):
