@@ -110,7 +110,9 @@ def test_the_authors_save_on_a_full_disk_changes_nothing_and_works_once_there_is
     disk.set_full(True)
     response = desk.post(f"/editor/posts/{post_id}/edit", data=form)
     assert response.status_code == 503
-    assert "The site cannot save anything right now." in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "The site cannot save right now: the disk is full." in page
+    assert form["body"].strip() in page  # the typed text comes back in the form
     with app.app_context():
         assert db.session.get(Post, post_id).body == "Text."
     assert integrity(app) == "ok"

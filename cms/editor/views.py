@@ -2,13 +2,16 @@
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import refresh
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from .. import markup
 from ..autosaves import forget_autosave, pending_autosave
 from ..clock import local_to_utc, utc_to_local, utcnow
+from ..errors import is_disk_full
 from ..extensions import db, login_manager
 from ..models import POST, PUBLISHED, Post, Upload, reading_minutes
 from ..posts import is_reserved_page_slug, parse_tag_names, render, tags_named
@@ -135,6 +138,12 @@ def writing_stats(body: str | None) -> dict:
     return {"word_count": words, "reading_minutes": reading_minutes(words)}
 
 
+DISK_FULL_MESSAGE = _l(
+    "The site cannot save right now: the disk is full. Your text is kept here: copy it somewhere "
+    "safe, or save again later."
+)
+
+
 def edit_post(post: Post | None, kind: str = POST):
     """The form for a new post or page (post None) or an existing one: preview, upload an image,
     restore an autosave, validate, save. Every POST but Save shows the form again as typed."""
@@ -148,6 +157,7 @@ def edit_post(post: Post | None, kind: str = POST):
         autosave, restored = None, True
     form = PostForm(post_id=post.id if post else None, kind=kind, data=data)
     preview = conflict = upload = upload_error = None
+    status = 200
     action = request.form.get("action") if request.method == "POST" else None
     if action == "preview":
         preview = markup.render_post(form.body.data or "", site_settings().language)
@@ -159,9 +169,18 @@ def edit_post(post: Post | None, kind: str = POST):
             conflict = post
             form.version.data = post.version
         else:
-            post = save_post(post, kind, form)
-            flash(saved_message(post), "success")
-            return redirect(url_for("editor.edit", post_id=post.id))
+            try:
+                saved = save_post(post, kind, form)
+            except OperationalError as error:
+                if not is_disk_full(error):
+                    raise
+                # Nothing was stored: the form comes back as typed and says why.
+                db.session.rollback()
+                form.body.errors = [*form.body.errors, DISK_FULL_MESSAGE]
+                status = 503
+            else:
+                flash(saved_message(saved), "success")
+                return redirect(url_for("editor.edit", post_id=saved.id))
     return render_template(
         "editor/edit.html",
         form=form,
@@ -177,7 +196,7 @@ def edit_post(post: Post | None, kind: str = POST):
         preview_link=preview_url(post) if post else None,
         preview_expires=link_expires_at(post) if post else None,
         **writing_stats(form.body.data),
-    )
+    ), status
 
 
 @bp.route("/posts/new", methods=["GET", "POST"])
