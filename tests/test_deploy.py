@@ -187,7 +187,21 @@ def test_concurrent_comments_on_gunicorn_never_hit_a_locked_database(gunicorn_si
             with lock:
                 outcomes[status] += 1
 
+    reads: Counter[int] = Counter()
+
+    def read_pages() -> None:
+        # Readers at the same time as the commenters: every page answers, none waits on a lock.
+        while time.monotonic() < deadline:
+            for address in ("/", "/posts/busy/", "/feed.xml"):
+                try:
+                    status, _ = request(port, "GET", address)
+                except OSError:
+                    status = 0
+                with lock:
+                    reads[status] += 1
+
     threads = [threading.Thread(target=post_comments, args=(i,)) for i in range(THREADS)]
+    threads += [threading.Thread(target=read_pages) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -196,6 +210,7 @@ def test_concurrent_comments_on_gunicorn_never_hit_a_locked_database(gunicorn_si
     acknowledged = outcomes[302] + outcomes[303]
     assert set(outcomes) <= {302, 303}, outcomes  # no 5xx, no refusal, no dropped connection
     assert acknowledged >= THREADS, outcomes
+    assert set(reads) == {200}, reads
     output = log.read_text()
     assert "database is locked" not in output
     assert "Traceback" not in output
