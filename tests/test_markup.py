@@ -375,6 +375,18 @@ def test_footnote_backlink_title_follows_the_language() -> None:
     assert "Revenir à l\u2019appel de note 1" in body(source, "fr")
 
 
+def test_each_text_renders_as_if_it_were_the_first() -> None:
+    # Converters are reused between texts: nothing of one text may leak into the next.
+    post = "## Part\n\nText[^1].\n\n[^1]: Note."
+    first = body(post)
+    body("## Part\n\n## Part\n\nOther[^1][^2].\n\n[^1]: A.\n\n[^2]: B.")
+    assert body(post) == first
+    assert 'id="part"' in first and "part_1" not in first
+    comment = "*Bravo* www.example.org"
+    assert render_comment(comment, "en") == render_comment(comment, "en")
+    assert "<em>" not in render_comment("plain words", "en")
+
+
 def test_fenced_code_is_highlighted_with_classes_not_styles() -> None:
     html = body("```python\ndef f(x):\n    return x\n```")
     tree = parse(html)
