@@ -35,8 +35,9 @@ LANGUAGES = {"en": "English", "fr": "Français"}
 
 FEED_SIZE = 20
 
-# Comments: how many show per page of a post, and the per-client spam defences.
-COMMENTS_PER_PAGE = 50
+# Comments: how many show per page of a post, and the per-client spam defences. Twenty keep a
+# long post with its first page of comments under 40 KiB of HTML and CSS (bench/README.md).
+COMMENTS_PER_PAGE = 20
 # A comment form sent back faster than this after it was served is a robot's (0 turns it off).
 COMMENT_MIN_SECONDS = 3
 # Comments per client address per window (0 turns the limit off).

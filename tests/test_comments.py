@@ -6,6 +6,7 @@ import re
 from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 from sqlalchemy import event
@@ -450,7 +451,10 @@ def test_reply_link_sets_the_parent_and_prefills_the_name(open_site, client, mak
     post_id = make_post("Talk")
     first = add_comment(open_site, post_id, "Jean Dupont", "First!")
     page = client.get("/posts/talk/").get_data(as_text=True)
-    assert f'href="/posts/talk/?replyto={first}#comment-form"' in page
+    # Relative to the post, so that the same link works from a refused POST's address too.
+    assert f'href="./?replyto={first}#comment-form"' in page
+    for address in ("/posts/talk/", "/posts/talk/comments"):
+        assert urljoin(address, f"./?replyto={first}") == f"/posts/talk/?replyto={first}"
     page = client.get(f"/posts/talk/?replyto={first}").get_data(as_text=True)
     assert f'name="parent_id" type="hidden" value="{first}"' in page
     assert "@Jean Dupont </textarea>" in page
@@ -531,7 +535,7 @@ def test_comment_pages_continue_the_numbering(app, client, seven_comments):
     first = comments_of(client.get("/posts/busy/").get_data(as_text=True))
     assert ">7 comments</h2>" in first
     assert [n for n, _ in numbered_names(first)] == [1, 2, 3]
-    assert 'href="/posts/busy/?page=2#comments"' in first
+    assert 'href="./?page=2#comments"' in first
     second = comments_of(client.get("/posts/busy/?page=2").get_data(as_text=True))
     assert '<ol class="comment-list" start="4">' in second
     assert numbered_names(second) == [(4, "Reader 4"), (5, "Reader 5"), (6, "Reader 6")]

@@ -102,11 +102,16 @@ class Thread:
             return number, anchor
         return number, page_url(self.post.slug, page) + anchor
 
+    # Links repeated for every comment or page are relative to the post's address: "./" is the
+    # post page both from /posts/<slug>/ and from a refused POST's /posts/<slug>/comments.
+
     def reply_url(self, comment: Comment) -> str:
-        return page_url(self.post.slug, self.page.page, replyto=comment.id, _anchor="comment-form")
+        """This page again with the form answering the comment."""
+        page = f"page={self.page.page}&" if self.page.page > 1 else ""
+        return f"./?{page}replyto={comment.id}#comment-form"
 
     def page_link(self, page: int) -> str:
-        return page_url(self.post.slug, page, _anchor="comments")
+        return (f"./?page={page}" if page > 1 else "./") + "#comments"
 
     def form_url(self) -> str:
         """This page's form, answering nobody in particular."""

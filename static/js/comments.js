@@ -8,15 +8,16 @@ document.addEventListener("click", (event) => {
   if (!link || !form) {
     return;
   }
+  const comment = link.closest("li.comment");
   event.preventDefault();
-  form.elements.parent_id.value = link.dataset.replyTo;
+  form.elements.parent_id.value = comment.id.replace("comment-", "");
   // The server's "In reply to…" line named the comment chosen before this click.
   const note = form.querySelector(".replying");
   if (note) {
     note.hidden = true;
   }
   const body = form.elements.body;
-  const mention = `@${link.dataset.author} `;
+  const mention = `@${comment.querySelector(".comment-author").textContent.trim()} `;
   // Replace an earlier reply's "@Name " rather than piling them up.
   const previous = form.dataset.mention || "";
   const text = previous && body.value.startsWith(previous) ? body.value.slice(previous.length) : body.value;
