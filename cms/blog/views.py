@@ -14,7 +14,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import defer, lazyload
 
 from .. import cache, redirects
@@ -38,16 +38,21 @@ def paginate_posts(query):
     return page
 
 
+# The comment count is for lists of posts (the post page counts its thread itself), and the
+# tags are loaded when the page shows them: a comment being posted needs neither. Built once:
+# every post page and every comment runs it.
+_POST_AT_SLUG = (
+    select(Post)
+    .where(Post.slug == bindparam("slug"))
+    .options(defer(Post.comment_count), lazyload(Post.tags))
+)
+
+
 def visible_post_or_404(slug: str) -> Post:
     """The post at `slug`; drafts and scheduled posts are 404 except for the logged-in author."""
-    # The comment count is for lists of posts (the post page counts its thread itself), and
-    # the tags are loaded when the page shows them: a comment being posted needs neither.
-    query = (
-        select(Post)
-        .where(Post.slug == slug)
-        .options(defer(Post.comment_count), lazyload(Post.tags))
-    )
-    post = db.first_or_404(query)
+    post = db.session.scalars(_POST_AT_SLUG, {"slug": slug}).first()
+    if post is None:
+        abort(404)
     if not post.is_public and not current_user.is_authenticated:
         abort(404)
     return post

@@ -10,7 +10,7 @@ from datetime import timedelta
 from flask import current_app, request
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import joinedload, lazyload, load_only
 
 from .. import throttle
@@ -99,15 +99,19 @@ def count_attempt() -> None:
         throttle.record(_rate_key())
 
 
+_SAME_BODY = (
+    select(Comment.id)
+    .where(Comment.post_id == bindparam("post_id"), Comment.fingerprint == bindparam("fingerprint"))
+    .limit(1)
+)
+
+
 def is_duplicate(post_id: int, body: str) -> bool:
     """Whether the post already holds this body (whitespace and case aside), in any status."""
-    return bool(
-        db.session.scalar(
-            select(Comment.id)
-            .where(Comment.post_id == post_id, Comment.fingerprint == body_fingerprint(body))
-            .limit(1)
-        )
+    found = db.session.scalar(
+        _SAME_BODY, {"post_id": post_id, "fingerprint": body_fingerprint(body)}
     )
+    return found is not None
 
 
 # --- Where a comment goes ------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from math import ceil
 
 from flask import current_app, url_for
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, bindparam, func, or_, select
 
 from .. import markup
 from ..extensions import db
@@ -36,17 +36,22 @@ def approved_count(post_id: int) -> int:
     )
 
 
+# Approved comments of a post before a given one in the thread's order. Built once: every
+# comment posted runs it to find its page.
+_EARLIER_COUNT = select(func.count(Comment.id)).where(
+    Comment.post_id == bindparam("post_id"),
+    Comment.status == APPROVED,
+    or_(
+        Comment.created_at < bindparam("created_at"),
+        and_(Comment.created_at == bindparam("created_at"), Comment.id < bindparam("id")),
+    ),
+)
+
+
 def number_of(comment: Comment) -> int:
     """The comment's number on its post (1 for the first approved comment)."""
-    earlier = or_(
-        Comment.created_at < comment.created_at,
-        and_(Comment.created_at == comment.created_at, Comment.id < comment.id),
-    )
-    return 1 + db.session.scalar(
-        select(func.count(Comment.id)).where(
-            Comment.post_id == comment.post_id, Comment.status == APPROVED, earlier
-        )
-    )
+    place = {"post_id": comment.post_id, "created_at": comment.created_at, "id": comment.id}
+    return 1 + db.session.scalar(_EARLIER_COUNT, place)
 
 
 def page_of(comment: Comment) -> int:
