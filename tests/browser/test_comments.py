@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+from playwright.sync_api import expect
+
 from cms.clock import utcnow
 from cms.extensions import db
 from cms.models import PUBLISHED, Post
@@ -35,7 +37,7 @@ def test_visitor_reads_a_post_comments_and_replies(live_app, page):
     page.get_by_label("Comment", exact=True).fill("So true. I read *one page* a day.")
     page.get_by_role("button", name="Post comment").click()
 
-    assert page.get_by_text("Your comment is published.").is_visible()
+    expect(page.get_by_text("Your comment is published.")).to_be_visible()
     [first] = stored_comments(live_app)
     comment = page.locator(f"#comment-{first.id}")
     assert comment.locator(".comment-number").inner_text() == "1"
@@ -54,7 +56,7 @@ def test_visitor_reads_a_post_comments_and_replies(live_app, page):
     page.get_by_role("button", name="Post comment").click()
 
     reply = page.locator(".comment").nth(1)
-    assert reply.locator(".comment-number").inner_text() == "2"
+    expect(reply.locator(".comment-number")).to_have_text("2")
     assert reply.locator(".comment-parent").inner_text() == "in reply to #1"
     assert reply.locator("a.mention").inner_text() == "@Ada"
     assert page.locator("#comments-title").inner_text() == "2 comments"

@@ -1,5 +1,7 @@
 """The author writes a post in the browser and a visitor reads it."""
 
+from playwright.sync_api import expect
+
 from cms.extensions import db
 from cms.models import Author
 from tests.conftest import PASSWORD
@@ -24,11 +26,11 @@ def test_author_writes_and_visitor_reads(live_app, page, browser, live_server):
     page.get_by_label("Text (Markdown)").fill("## A section\n\nWritten in *Chromium*.")
     page.get_by_label("Status").select_option("published")
     page.get_by_role("button", name="Save").click()
-    assert page.get_by_text("Post published.").is_visible()
+    expect(page.get_by_text("Post published.")).to_be_visible()
 
     visitor = browser.new_context(base_url=live_server).new_page()
     visitor.goto("/")
     visitor.get_by_role("link", name="From the browser", exact=True).click()
-    assert visitor.get_by_role("heading", level=1).inner_text() == "From the browser"
+    expect(visitor.get_by_role("heading", level=1)).to_have_text("From the browser")
     assert visitor.locator(".post-body em").inner_text() == "Chromium"
     visitor.context.close()
