@@ -23,7 +23,8 @@ def test_quick_benchmark_serves_every_page_and_stores_every_comment(tmp_path: Pa
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
     run = json.loads(out.read_text(encoding="utf-8"))
     rows = {row["name"]: row for row in run["rows"]}
-    for name in ("hello-world (Flask)", "post page, 50 comments", "home page", "tag page", "feed"):
+    pages = ["post page, 50 comments", "home page", "tag page", "feed"]
+    for name in ["hello-world (Flask)", "the same libraries, no Causerie", *pages]:
         assert rows[name]["load"]["requests"] > 0, name
         assert rows[name]["load"]["errors"] == 0, name
     comments = run["figures"]["comments"]
@@ -33,4 +34,8 @@ def test_quick_benchmark_serves_every_page_and_stores_every_comment(tmp_path: Pa
     checks = {name: ok for name, ok, _detail, _decisive in run["checks"]}
     assert checks["304 Not Modified"]
     assert checks["freshness"]
+    # The memory check names the libraries' own floor beside Causerie's workers.
+    assert (
+        rows["the same libraries, no Causerie"]["rss_mib"] > rows["hello-world (Flask)"]["rss_mib"]
+    )
     assert "| post page, 50 comments |" in done.stdout
