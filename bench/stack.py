@@ -7,7 +7,7 @@ how much of a worker's memory the libraries take before any of Causerie's own co
 
 from datetime import UTC, datetime
 
-from flask import Flask, render_template_string
+from flask import Flask
 from flask_babel import Babel, format_datetime, ngettext
 from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
@@ -41,15 +41,14 @@ with app.app_context():
     db.session.add(Note(title="Une note"))
     db.session.commit()
 
-PAGE = """<!doctype html><title>{{ note.title }}</title><h1>{{ note.title }}</h1>
+PAGE = app.jinja_env.from_string("""<!doctype html><title>{{ note.title }}</title><h1>{{ note.title }}</h1>
 <p>{{ when }} · {{ count }}</p>
-<form method="post">{{ form.csrf_token }}{{ form.name }}{{ form.body }}</form>"""
+<form method="post">{{ form.csrf_token }}{{ form.name }}{{ form.body }}</form>""")
 
 
 @app.get("/")
 def note() -> str:
-    return render_template_string(
-        PAGE,
+    return PAGE.render(
         note=db.session.scalar(db.select(Note).limit(1)),
         form=NoteForm(),
         when=format_datetime(datetime.now(UTC), "long"),
