@@ -48,8 +48,8 @@ def test_visitor_reads_a_post_comments_and_replies(live_app, page):
     # The Reply link fills the form in place (static/js/comments.js).
     comment.get_by_role("link", name="Reply").click()
     body = page.get_by_label("Comment", exact=True)
-    assert body.input_value() == "@Ada "
-    assert page.locator("input[name=parent_id]").input_value() == str(first.id)
+    expect(body).to_have_value("@Ada ")
+    expect(page.locator("input[name=parent_id]")).to_have_value(str(first.id))
     page.get_by_label("Name", exact=True).fill("Bob")
     body.press("End")
     body.type("me too.")
