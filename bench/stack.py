@@ -18,7 +18,7 @@ from wtforms.validators import DataRequired
 
 app = Flask(__name__)
 app.config.update(
-    SECRET_KEY="bench-only",  # noqa: S106 (a benchmark, never served)
+    SECRET_KEY="bench-only",  # noqa: S106 (served on loopback for one run only)
     SQLALCHEMY_DATABASE_URI="sqlite://",
 )
 db = SQLAlchemy(app)

@@ -34,7 +34,7 @@ def test_quick_benchmark_serves_every_page_and_stores_every_comment(tmp_path: Pa
     checks = {name: ok for name, ok, _detail, _decisive in run["checks"]}
     assert checks["304 Not Modified"]
     assert checks["freshness"]
-    # The memory check names the libraries' own floor beside Causerie's workers.
+    # The libraries' reference was measured: the memory check sets Causerie's workers beside it.
     assert (
         rows["the same libraries, no Causerie"]["rss_mib"] > rows["hello-world (Flask)"]["rss_mib"]
     )
