@@ -1,6 +1,8 @@
 """Command-line tasks: init, create-author, set-password, comments, and every other module's commands."""
 
+import contextlib
 import secrets
+import sys
 from pathlib import Path
 
 import click
@@ -29,6 +31,15 @@ def write_instance_config(instance_path: str) -> bool:
     return True
 
 
+def flask_command() -> str:
+    """The command that runs this same `flask` from the current folder, as a user would paste it
+    (`.venv/bin/flask --app app` in a checkout with its virtual environment)."""
+    flask = Path(sys.executable).parent / "flask"
+    with contextlib.suppress(ValueError):  # installed elsewhere: the full path
+        flask = flask.relative_to(Path.cwd())
+    return f"{flask} --app app"
+
+
 def check_password_length(password: str) -> None:
     if len(password) < 8:
         raise click.BadParameter("must be at least 8 characters", param_hint="--password")
@@ -53,7 +64,7 @@ def init_command() -> None:
     site_settings()
     click.echo("Database is up to date.")
     if author_count() == 0:
-        click.echo("No author yet. Create one with:  flask --app app create-author NAME")
+        click.echo(f"No author yet. Create one with:  {flask_command()} create-author NAME")
 
 
 @click.command("create-author")

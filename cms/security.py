@@ -58,7 +58,15 @@ def check_secret_key(app: Flask) -> None:
     in_cli = click.get_current_context(silent=True) is not None
     if not (app.debug or app.testing or in_cli):
         raise RuntimeError(message)
-    app.logger.warning(message)
+    warned = []
+
+    @app.before_request
+    def warn_about_the_development_key() -> None:
+        # On the first page served, not when the app is built: `flask init`, which writes the
+        # real key, would otherwise tell the user to run itself.
+        if not warned:
+            warned.append(True)
+            app.logger.warning(message)
 
 
 def init_app(app: Flask) -> None:

@@ -1,5 +1,9 @@
 """Command-line tasks through Flask's CLI runner, on a real database."""
 
+import os
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 from sqlalchemy import func, inspect, select
@@ -89,3 +93,27 @@ def test_import_wxr_from_the_command_line_without_server_name(tmp_path):
     with app.app_context():
         assert db.session.scalar(select(func.count(Post.id))) > 0
         db.engine.dispose()
+
+
+def test_first_init_prints_a_hint_that_works_when_pasted(tmp_path):
+    """As a newcomer meets it: the real `flask` command in a new folder, with no key yet."""
+    (tmp_path / "app.py").write_text(
+        "from cms import create_app\n"
+        f"app = create_app(instance_path={str(tmp_path / 'instance')!r})\n"
+    )
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CMS_")}
+    flask = Path(sys.executable).parent / "flask"
+    init = subprocess.run(
+        [flask, "--app", "app", "init"],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+    assert init.returncode == 0, init.stderr
+    assert "development default" not in init.stdout + init.stderr
+    hint = init.stdout.split("Create one with:", 1)[1].strip().splitlines()[0]
+    command = [*shlex.split(hint.replace("NAME", "bob")), "--password", "long enough"]
+    created = subprocess.run(command, cwd=tmp_path, env=environment, capture_output=True, text=True)
+    assert created.returncode == 0, created.stderr
+    assert "Author 'bob' created" in created.stdout

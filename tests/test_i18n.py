@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
+from flask_babel import force_locale, get_translations
 
 from cms.extensions import db
 from cms.site import site_settings
+from tests.comments_support import add_comment
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -79,8 +81,7 @@ def wanted_strings(tmp_path_factory) -> set:
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_catalogue_translates_every_string(wanted_strings, language):
     """Each string of the code and templates has a translation in both catalogues."""
-    with (ROOT / f"cms/translations/{language}/LC_MESSAGES/messages.po").open("rb") as f:
-        catalogue = read_po(f)
+    catalogue = read_catalogue(language)
     translated = {
         m.id
         for m in catalogue
@@ -88,3 +89,46 @@ def test_catalogue_translates_every_string(wanted_strings, language):
     }
     missing = sorted(str(key) for key in wanted_strings - translated)
     assert missing == [], f"untranslated in {language}: " + ", ".join(missing[:20])
+
+
+# Counts that pick different forms under one rule or another (CLDR's French "many" starts at a
+# million; gettext's French rule has two forms).
+PLURAL_COUNTS = (0, 1, 2, 5, 21, 100, 1_000_000)
+PLURAL_FORMS = {"fr": "nplurals=2; plural=(n > 1);", "en": "nplurals=2; plural=(n != 1);"}
+
+
+def read_catalogue(language: str):
+    with (ROOT / f"cms/translations/{language}/LC_MESSAGES/messages.po").open("rb") as f:
+        return read_po(f)
+
+
+@pytest.mark.parametrize("language", sorted(PLURAL_FORMS))
+def test_catalogue_declares_its_plural_rule_and_each_entry_has_its_forms(language):
+    catalogue = read_catalogue(language)
+    assert catalogue.plural_forms == PLURAL_FORMS[language]
+    plurals = [m for m in catalogue if m.id and m.pluralizable]
+    assert plurals, "the catalogue has no plural message"
+    wrong = [m.id[0] for m in plurals if len(m.string) != catalogue.num_plurals]
+    assert wrong == [], f"entries without {catalogue.num_plurals} forms in {language}"
+
+
+@pytest.mark.parametrize("language", sorted(PLURAL_FORMS))
+def test_compiled_plurals_resolve_to_their_translations(app, language):
+    """The .mo the app loads picks, for every count, one of the message's own translations."""
+    plurals = [m for m in read_catalogue(language) if m.id and m.pluralizable]
+    with app.test_request_context(), force_locale(language):
+        translations = get_translations()
+        assert translations.files, f"no compiled catalogue for {language}: run make translations"
+        for message in plurals:
+            singular, plural = message.id
+            for n in PLURAL_COUNTS:
+                assert translations.ngettext(singular, plural, n) in message.string, (singular, n)
+
+
+def test_french_post_page_counts_in_french(french, client, make_post):
+    post_id = make_post("Un billet", body=" ".join(["mot"] * 2000), language="fr")
+    for number in range(5):
+        add_comment(french, post_id, f"Lecteur {number}", "Merci pour ce billet.", language="fr")
+    page = client.get("/posts/un-billet/").get_data(as_text=True)
+    assert "5 commentaires" in page and "5 comments" not in page
+    assert "10 minutes de lecture" in page
