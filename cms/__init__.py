@@ -30,21 +30,10 @@ def create_app(
         app.config.update(overrides)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    from . import (
-        auth,
-        blog,
-        cache,
-        cli,
-        comments,
-        database,
-        editor,
-        errors,
-        health,
-        pages,
-        security,
-        site,
-    )
+    from . import auth, blog, cache, cli, comments, editor, health, pages, site
     from .extensions import babel, csrf, db, login_manager, migrate
+    from .kernel import database, errors, security
+    from .redirects import moved_to
 
     db.init_app(app)
     database.init_app(app)
@@ -55,7 +44,7 @@ def create_app(
     cache.init_app(app)  # before security: inside ProxyFix, its after_request runs last
     security.init_app(app)
     site.init_app(app)
-    errors.init_app(app)
+    errors.init_app(app, moved_to=moved_to)  # a 404 looks up the old address first
     cli.init_app(app)
 
     app.register_blueprint(blog.bp)

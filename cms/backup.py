@@ -17,9 +17,9 @@ from flask.cli import with_appcontext
 from sqlalchemy import inspect
 
 from .clock import utcnow
-from .database import reading_only
 from .extensions import db
 from .health import migration_revisions
+from .kernel.database import reading_only
 from .uploads import upload_folder
 
 DATABASE_NAME = "causerie.sqlite3"

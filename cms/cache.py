@@ -189,7 +189,7 @@ def _time_bounds(now: datetime, close_after_days: int) -> tuple[datetime, dateti
 
 def load_epoch(default_language: str) -> Epoch:
     """Read the epoch now in force (inside an app context, without taking a write lock)."""
-    from .database import reading_only
+    from .kernel.database import reading_only
 
     now = clock.utcnow()
     with reading_only():

@@ -14,8 +14,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from .config import DEV_SECRET_KEY
-from .database import reading_only
 from .extensions import db
+from .kernel.database import reading_only
 
 bp = Blueprint("health", __name__)
 

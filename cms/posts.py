@@ -10,8 +10,8 @@ from sqlalchemy import ColumnElement, Select, and_, select
 from . import markup
 from .clock import utcnow
 from .extensions import db
+from .kernel.text import slugify
 from .models import PAGE, POST, PUBLISHED, Post, Tag
-from .slugs import slugify
 
 
 def is_visible() -> ColumnElement[bool]:

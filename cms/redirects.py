@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from .extensions import db
 from .models import Post, Redirect
-from .pages.views import post_url
+from .posts import post_url
 
 # WordPress's plain permalinks: /?p=123 for any post, /?page_id=123 for a page.
 QUERY_IDS = ("p", "page_id")

@@ -14,9 +14,9 @@ from sqlalchemy import Table, func, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from .clock import utcnow
-from .database import reading_only
 from .extensions import db
 from .health import migration_revisions
+from .kernel.database import reading_only
 from .wxr_import import unusable_password_hash
 
 FORMAT = "causerie-export"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from cms.slugs import is_valid_slug, slugify
+from cms.kernel.text import is_valid_slug, slugify
 
 
 @pytest.mark.parametrize(

@@ -21,8 +21,8 @@ from flask_login import LoginManager, current_user, login_user, logout_user
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .. import throttle
 from ..extensions import db
+from ..kernel import throttle
 from ..models import Author
 from .forms import LoginForm
 

@@ -13,9 +13,9 @@ from flask_babel import ngettext
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import joinedload, lazyload, load_only
 
-from .. import throttle
 from ..clock import utcnow
 from ..extensions import db
+from ..kernel import throttle
 from ..models import APPROVED, PENDING, SPAM, Comment, CommentEvent, Post, body_fingerprint
 from ..site import site_settings
 

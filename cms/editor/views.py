@@ -11,14 +11,14 @@ from sqlalchemy.exc import OperationalError
 from .. import markup
 from ..autosaves import forget_autosave, pending_autosave
 from ..clock import local_to_utc, utc_to_local, utcnow
-from ..errors import is_disk_full
 from ..extensions import db, login_manager
+from ..kernel.errors import is_disk_full
+from ..kernel.text import slugify
 from ..models import POST, PUBLISHED, Post, Upload, reading_minutes
 from ..posts import is_reserved_page_slug, parse_tag_names, render, tags_named
 from ..previews import link_expires_at, preview_url
 from ..revisions import record_revision
 from ..site import localized_datetime, site_settings
-from ..slugs import slugify
 from ..uploads import UploadRefused, image_markdown, store_upload
 from .fetch import session_expired, wants_json
 from .forms import ConfirmForm, PostForm, SettingsForm

@@ -1,15 +1,16 @@
 """Styled error pages in the site's language: 400, 403, 404, 405, 413, 429, 500, 503 (full disk)
 and a stale form."""
 
-from flask import Flask, current_app, redirect, render_template, request
+from collections.abc import Callable
+
+from flask import Flask, Request, current_app, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from . import redirects
-from .extensions import db
+from ..extensions import db
 
 MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood.")),
@@ -39,7 +40,10 @@ def render_error(code: int, message: str | None = None):
     return page, code
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, *, moved_to: Callable[[Request], str | None]) -> None:
+    """Wire the error pages; `moved_to(request)` names the new address of an old one (a feature
+    above this layer, passed in by create_app), looked up only when a page is not found."""
+
     @app.errorhandler(CSRFError)
     def stale_form(error: CSRFError):
         return render_error(
@@ -54,7 +58,7 @@ def init_app(app: Flask) -> None:
         if error.code is None or error.code < 400:
             return error
         # Old addresses (imported permalinks) are looked up only here, so other pages pay nothing.
-        if error.code == 404 and (target := redirects.moved_to(request)):
+        if error.code == 404 and (target := moved_to(request)):
             return redirect(target, 301)
         # A view may pass its own user-facing message: abort(403, description=...).
         custom = error.description if error.description != type(error).description else None

@@ -4,9 +4,9 @@ from datetime import timedelta
 
 from sqlalchemy import delete, func, select
 
-from .clock import utcnow
-from .extensions import db
-from .models import ThrottleEvent
+from ..clock import utcnow
+from ..extensions import db
+from ..models import ThrottleEvent
 
 
 def recent_count(key: str, window_seconds: int) -> int:

@@ -6,7 +6,7 @@ from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from .config import DEV_SECRET_KEY
+from ..config import DEV_SECRET_KEY
 
 # The site's own pages use no inline script or style, so the policy can be strict.
 CONTENT_SECURITY_POLICY = (

@@ -10,7 +10,7 @@ import click
 from flask import Flask, has_request_context, request
 from sqlalchemy import Connection, Engine, event
 
-from .extensions import db
+from ..extensions import db
 
 # Requests that change nothing; any other method is a write and takes the write lock up front.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})

@@ -1,0 +1,1 @@
+"""Plumbing: database, clock, settings, i18n, security, errors, throttle, text and HTTP helpers; imports no feature."""
