@@ -2,7 +2,6 @@
 
 import functools
 import hmac
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -23,6 +22,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..kernel import throttle
+from ..kernel.http import safe_next
 from ..models import Author
 from .forms import LoginForm
 
@@ -51,16 +51,6 @@ def init_login(login_manager: LoginManager, app: Flask) -> None:
         if author is None or not hmac.compare_digest(author.session_token, token):
             return None
         return author
-
-
-def safe_next(target: str | None) -> str | None:
-    """`target` when it is a path on this site, None for anything that could lead elsewhere."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or any(ord(c) < 32 for c in target):
-        return None
-    return target
 
 
 def find_author(username: str) -> Author | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request
 from flask_babel import gettext as _
@@ -12,6 +11,7 @@ from flask_login import current_user
 # The module, not the function: blog.views imports this package while it is itself loading.
 from ..blog import views as blog_views
 from ..extensions import csrf, db
+from ..kernel.http import origin_is_foreign
 from ..models import APPROVED, Comment, Post
 from ..site import site_settings
 from . import spam, tokens
@@ -34,18 +34,6 @@ bp = Blueprint("comments", __name__)
 # Why a comment was held or refused, in words, for the author's pages.
 bp.add_app_template_filter(spam.describe, "comment_reason")
 bp.add_app_template_filter(linkable_website, "web_address")
-
-
-def origin_is_foreign() -> bool:
-    """Whether the request names an Origin other than this site (a missing Origin is allowed:
-    older browsers and privacy tools leave it out)."""
-    origin = request.headers.get("Origin")
-    if origin is None:
-        return False
-    parts = urlsplit(origin)
-    return (
-        f"{parts.scheme}://{parts.netloc}".lower() != f"{request.scheme}://{request.host}".lower()
-    )
 
 
 @dataclass(frozen=True)

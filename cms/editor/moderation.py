@@ -8,11 +8,11 @@ from flask_babel import ngettext
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import joinedload, lazyload, load_only
 
-from ..auth.views import safe_next
 from ..comments import spam
 from ..comments.forms import CommentEditForm
 from ..comments.thread import refresh_rendering, rerender, resolve_mentions_again
 from ..extensions import db
+from ..kernel.http import safe_next
 from ..models import APPROVED, PENDING, SPAM, Comment, Post, body_fingerprint
 from ..site import site_settings
 from .forms import ConfirmForm
