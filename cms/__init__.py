@@ -30,20 +30,23 @@ def create_app(
         app.config.update(overrides)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    from . import auth, blog, cache, cli, comments, editor, health, pages, site
+    from . import auth, blog, cache, cli, comments, editor, health, pages
     from .extensions import babel, csrf, db, login_manager, migrate
-    from .kernel import database, errors, security
+    from .kernel import database, errors, i18n, security, settings
     from .redirects import moved_to
+    from .web import templating
 
     db.init_app(app)
     database.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=site.select_locale, timezone_selector=site.select_timezone)
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     auth.init_login(login_manager, app)
     cache.init_app(app)  # before security: inside ProxyFix, its after_request runs last
     security.init_app(app)
-    site.init_app(app)
+    settings.init_app(app)
+    i18n.init_app(app)
+    templating.init_app(app)
     errors.init_app(app, moved_to=moved_to)  # a 404 looks up the old address first
     cli.init_app(app)
 

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from . import backup, health, transfer, wxr_import
 from .extensions import db
+from .kernel.settings import ensure_settings_row, site_settings
 from .models import PENDING, Author, Comment
-from .site import site_settings
 
 INSTANCE_CONFIG = """\
 # Written by `flask --app app init`. Keep this file secret: the key signs sessions and forms.
@@ -61,7 +61,8 @@ def init_command() -> None:
     from flask_migrate import upgrade  # here: web workers never load Alembic
 
     upgrade(current_app.extensions["migrate"].directory)
-    site_settings()
+    ensure_settings_row()
+    db.session.commit()
     click.echo("Database is up to date.")
     if author_count() == 0:
         click.echo(f"No author yet. Create one with:  {flask_command()} create-author NAME")
@@ -108,7 +109,7 @@ comments_group = AppGroup("comments", help="Open or close comments on the whole 
 
 
 def _switch_comments(is_open: bool) -> None:
-    settings = site_settings()
+    settings = ensure_settings_row()
     settings.comments_open = is_open
     db.session.commit()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from flask import current_app, url_for
+from flask import current_app, g, url_for
 from sqlalchemy import ColumnElement, Select, and_, select
 
 from . import markup
@@ -104,3 +104,12 @@ def post_url(post: Post, **kwargs) -> str:
     if post.kind == PAGE:
         return url_for("pages.page", slug=post.slug, **kwargs)
     return url_for("blog.post", slug=post.slug, **kwargs)
+
+
+def nav_pages() -> list[tuple[str, str]]:
+    """(title, slug) of the published pages the navigation links to, in their order: one query
+    per request, like the settings, made only by the pages that show the navigation."""
+    if "nav_pages" not in g:
+        query = published_pages().where(Post.nav_order.is_not(None))
+        g.nav_pages = db.session.execute(query.with_only_columns(Post.title, Post.slug)).all()
+    return g.nav_pages

@@ -21,6 +21,7 @@ from . import markup
 from .clock import utcnow
 from .extensions import db
 from .health import counted
+from .kernel.settings import site_settings
 from .kernel.text import slugify
 from .models import (
     APPROVED,
@@ -39,7 +40,6 @@ from .models import (
 from .pages.views import post_url
 from .posts import is_reserved_page_slug, render, render_key
 from .redirects import normalise_path, path_of_url
-from .site import site_settings
 from .wxr import (
     WXRAuthor,
     WXRComment,

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from cms.comments.thread import earlier_names, render
 from cms.extensions import db
+from cms.kernel.settings import site_settings
 from cms.models import APPROVED, Comment
-from cms.site import site_settings
 
 TOKEN_RE = re.compile(r'name="token" type="hidden" value="([^"]+)"')
 

@@ -16,6 +16,7 @@ from sqlalchemy.pool import NullPool
 from cms import create_app
 from cms.clock import utcnow
 from cms.extensions import db
+from cms.kernel.settings import ensure_settings_row
 from cms.models import PUBLISHED, Author, Post
 from cms.posts import render, tags_named
 
@@ -74,6 +75,8 @@ def make_app(tmp_path, **config):
     app = create_app(overrides, instance_path=instance)
     with app.app_context():
         db.create_all()
+        ensure_settings_row()  # as `flask init` does
+        db.session.commit()
     _apps_to_close.append(app)
     return app
 

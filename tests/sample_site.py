@@ -17,10 +17,10 @@ from cms.comments.spam import FIRST_COMMENT, TOO_MANY_LINKS
 from cms.comments.thread import earlier_names
 from cms.comments.thread import render as render_comment
 from cms.extensions import db
+from cms.kernel.settings import site_settings
 from cms.models import APPROVED, DRAFT, PENDING, PUBLISHED, SPAM, Author, Comment, Post
 from cms.posts import render, tags_named
 from cms.revisions import record_revision, revisions_of
-from cms.site import site_settings
 from cms.uploads import store_upload
 
 USERNAME = "camille"

@@ -4,8 +4,8 @@ from datetime import datetime, timedelta
 
 from cms.clock import utcnow
 from cms.extensions import db
+from cms.kernel.settings import site_settings
 from cms.models import DRAFT
-from cms.site import site_settings
 
 
 def test_home_lists_published_posts_newest_first_with_excerpt(client, make_post):

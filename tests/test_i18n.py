@@ -10,7 +10,7 @@ from babel.messages.pofile import read_po
 from flask_babel import force_locale, get_translations
 
 from cms.extensions import db
-from cms.site import site_settings
+from cms.kernel.settings import site_settings
 from tests.comments_support import add_comment
 
 ROOT = Path(__file__).resolve().parents[1]

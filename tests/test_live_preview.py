@@ -6,8 +6,8 @@ import pytest
 
 from cms import markup
 from cms.extensions import db
+from cms.kernel.settings import site_settings
 from cms.models import SiteSettings, reading_minutes
-from cms.site import site_settings
 from tests.conftest import get_post
 
 FETCH = {"X-Requested-With": "fetch"}

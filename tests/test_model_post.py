@@ -3,7 +3,7 @@
 from html.parser import HTMLParser
 
 from cms.extensions import db
-from cms.site import site_settings
+from cms.kernel.settings import site_settings
 from tests.conftest import get_post
 
 NNBSP, NBSP = "\u202f", "\u00a0"

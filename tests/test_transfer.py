@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from cms.extensions import db
+from cms.kernel.settings import site_settings
 from cms.models import (
     APPROVED,
     PENDING,
@@ -21,7 +22,6 @@ from cms.models import (
     Revision,
     Upload,
 )
-from cms.site import site_settings
 from cms.transfer import EXPORTED, NOT_EXPORTED
 from tests.conftest import PASSWORD, make_app
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import abort, redirect, render_template
 from flask_babel import lazy_gettext as _l
 
+from ..kernel.settings import site_settings
 from ..posts import post_url, refresh_rendering
 from ..previews import post_for_token
-from ..site import site_settings
 from .views import bp
 
 LINK_GONE = _l("This preview link has expired or was revoked. Ask the author for a new one.")

@@ -21,9 +21,9 @@ from .. import cache, redirects
 from ..clock import local_to_utc, utc_to_local
 from ..comments.page import render_post_page
 from ..extensions import db
+from ..kernel.settings import site_settings
 from ..models import Post, Tag, post_tags
 from ..posts import is_visible, published_pages, published_posts, refresh_rendering
-from ..site import site_settings
 
 bp = Blueprint("blog", __name__)
 

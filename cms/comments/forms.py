@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from ..site import site_settings
+from ..kernel.settings import site_settings
 
 NAME_MAX, EMAIL_MAX, WEBSITE_MAX, BODY_MAX = 100, 254, 500, 5000
 

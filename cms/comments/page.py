@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import abort, render_template, request
 
 from ..extensions import db
+from ..kernel.settings import site_settings
 from ..models import APPROVED, Comment, Post
-from ..site import site_settings
 from . import tokens
 from .commenter import own_comment_ids, remembered_details
 from .forms import CommentForm

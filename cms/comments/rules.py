@@ -7,8 +7,8 @@ from datetime import timedelta
 from flask_babel import gettext as _
 
 from ..clock import utcnow
+from ..kernel.settings import site_settings
 from ..models import Post
-from ..site import site_settings
 
 
 def comments_are_open(post: Post) -> bool:

@@ -16,8 +16,8 @@ from sqlalchemy.orm import joinedload, lazyload, load_only
 from ..clock import utcnow
 from ..extensions import db
 from ..kernel import throttle
+from ..kernel.settings import site_settings
 from ..models import APPROVED, PENDING, SPAM, Comment, CommentEvent, Post, body_fingerprint
-from ..site import site_settings
 
 # Reason codes, stored on held comments and refusals as "code" or "code:detail" and described
 # to the author in the site's language when shown.

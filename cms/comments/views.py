@@ -12,8 +12,8 @@ from flask_login import current_user
 from ..blog import views as blog_views
 from ..extensions import csrf, db
 from ..kernel.http import origin_is_foreign
+from ..kernel.settings import site_settings
 from ..models import APPROVED, Comment, Post
-from ..site import site_settings
 from . import spam, tokens
 from .commenter import add_own_comment, forget_details, own_comment_ids, remember_details
 from .forms import CommentForm, linkable_website

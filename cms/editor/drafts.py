@@ -11,8 +11,8 @@ from .. import markup
 from ..autosaves import forget_autosave, store_autosave
 from ..clock import utcnow
 from ..extensions import db
+from ..kernel.settings import site_settings
 from ..models import PAGE, POST, Post, reading_minutes
-from ..site import site_settings
 from .fetch import checks_csrf_itself
 from .forms import ConfirmForm
 from .views import bp, normalize_newlines

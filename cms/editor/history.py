@@ -9,10 +9,11 @@ from flask_login import current_user
 from ..autosaves import forget_autosave
 from ..clock import utcnow
 from ..extensions import db
+from ..kernel.i18n import localized_datetime
+from ..kernel.settings import site_settings
 from ..models import Post, Revision
 from ..posts import render
 from ..revisions import record_revision, revisions_of
-from ..site import localized_datetime, site_settings
 from ..textdiff import line_diff
 from .forms import ConfirmForm
 from .views import bp

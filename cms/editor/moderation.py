@@ -13,8 +13,8 @@ from ..comments.forms import CommentEditForm
 from ..comments.thread import refresh_rendering, rerender, resolve_mentions_again
 from ..extensions import db
 from ..kernel.http import safe_next
+from ..kernel.settings import site_settings
 from ..models import APPROVED, PENDING, SPAM, Comment, Post, body_fingerprint
-from ..site import site_settings
 from .forms import ConfirmForm
 from .views import bp
 

@@ -13,12 +13,13 @@ from ..autosaves import forget_autosave, pending_autosave
 from ..clock import local_to_utc, utc_to_local, utcnow
 from ..extensions import db, login_manager
 from ..kernel.errors import is_disk_full
+from ..kernel.i18n import localized_datetime
+from ..kernel.settings import ensure_settings_row, site_settings
 from ..kernel.text import slugify
 from ..models import POST, PUBLISHED, Post, Upload, reading_minutes
 from ..posts import is_reserved_page_slug, parse_tag_names, render, tags_named
 from ..previews import link_expires_at, preview_url
 from ..revisions import record_revision
-from ..site import localized_datetime, site_settings
 from ..uploads import UploadRefused, image_markdown, store_upload
 from .fetch import session_expired, wants_json
 from .forms import ConfirmForm, PostForm, SettingsForm
@@ -224,7 +225,7 @@ def delete(post_id: int):
 
 @bp.route("/settings", methods=["GET", "POST"])
 def settings():
-    current = site_settings()
+    current = ensure_settings_row() if request.method == "POST" else site_settings()
     form = SettingsForm(obj=current)
     if form.validate_on_submit():
         form.populate_obj(current)

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from werkzeug.routing import BaseConverter, Map
 
 from ..extensions import db
+from ..kernel.settings import site_settings
 from ..models import PAGE, Post
 from ..posts import post_url, refresh_rendering
-from ..site import site_settings
 
 bp = Blueprint("pages", __name__)
 

@@ -20,9 +20,9 @@ from urllib.parse import urlencode
 
 from cms.clock import utcnow
 from cms.extensions import db
+from cms.kernel.settings import site_settings
 from cms.models import DRAFT, PUBLISHED, Author, Post, SiteSettings
 from cms.posts import render
-from cms.site import site_settings
 from tests.conftest import PASSWORD, make_app
 from tests.production_server import (
     free_port,

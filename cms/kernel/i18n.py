@@ -1,4 +1,4 @@
-"""Runtime site settings (language, title, comments switch...) and what every template can use."""
+"""The site's language and time zone for Flask-Babel, dates formatted in them, WTForms' messages."""
 
 from __future__ import annotations
 
@@ -8,37 +8,11 @@ from datetime import UTC, date, datetime, tzinfo
 import flask
 from babel import Locale, support
 from babel.dates import DateTimePattern
-from flask import Flask, current_app, g, has_request_context, request, url_for
+from flask import Flask, g, has_request_context
 from flask_babel import format_date, format_time, get_locale, get_timezone, gettext
-from markupsafe import Markup
 from wtforms.i18n import messages_path
 
-from . import markup
-from .extensions import db
-from .models import Post, SiteSettings
-from .posts import published_pages
-
-
-def site_settings() -> SiteSettings:
-    """The settings row, read once per request (never cached across requests, so a change made
-    by any worker process shows on the very next request everywhere). Created when missing."""
-    if "site" not in g:
-        settings = db.session.get(SiteSettings, 1)
-        if settings is None:
-            settings = SiteSettings(id=1, language=current_app.config["BABEL_DEFAULT_LOCALE"])
-            db.session.add(settings)
-            db.session.commit()
-        g.site = settings
-    return g.site
-
-
-def nav_pages() -> list[tuple[str, str]]:
-    """(title, slug) of the published pages the navigation links to, in their order: one query
-    per request, like the settings, made only by the pages that show the navigation."""
-    if "nav_pages" not in g:
-        query = published_pages().where(Post.nav_order.is_not(None))
-        g.nav_pages = db.session.execute(query.with_only_columns(Post.title, Post.slug)).all()
-    return g.nav_pages
+from .settings import site_settings
 
 
 def select_locale() -> str:
@@ -108,17 +82,6 @@ def iso_datetime(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else ""
 
 
-def typeset(text: str) -> Markup:
-    """A title in the site's typography (no-break spaces before French punctuation)."""
-    return markup.typeset_text(text, site_settings().language)
-
-
-def current_url(**changes) -> str:
-    """The URL of this page with some query arguments changed (for pagination links)."""
-    args = request.args.to_dict() | request.view_args | changes
-    return url_for(request.endpoint, **args)
-
-
 @functools.cache
 def _wtforms_translations(locale: str) -> support.Translations:
     return support.Translations.load(messages_path(), [locale], domain="wtforms")
@@ -141,15 +104,4 @@ def init_app(app: Flask) -> None:
         datetime=localized_datetime,
         isodate=iso_datetime,
         month_year=month_year,
-        html=markup.as_markup,
-        typeset=typeset,
     )
-
-    app.add_template_global(current_url)
-    app.add_template_global(nav_pages)
-
-    @app.context_processor
-    def site_context() -> dict:
-        if not has_request_context():
-            return {}
-        return {"site": site_settings()}
