@@ -20,7 +20,7 @@ from .clock import utcnow
 from .extensions import db
 from .health import migration_revisions
 from .kernel.database import reading_only
-from .uploads import upload_folder
+from .media import upload_folder
 
 DATABASE_NAME = "causerie.sqlite3"
 UPLOADS_NAME = "uploads"

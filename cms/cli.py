@@ -11,6 +11,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 
 from . import backup, health, transfer, wxr_import
+from .authors import author_count, find_author
 from .extensions import db
 from .kernel.settings import ensure_settings_row, site_settings
 from .models import PENDING, Author, Comment
@@ -45,10 +46,6 @@ def check_password_length(password: str) -> None:
         raise click.BadParameter("must be at least 8 characters", param_hint="--password")
 
 
-def author_count() -> int:
-    return db.session.scalar(select(func.count(Author.id)))
-
-
 @click.command("init")
 @with_appcontext
 def init_command() -> None:
@@ -79,7 +76,7 @@ def create_author_command(username: str, display_name: str | None, password: str
     if not username or len(username) > 64:
         raise click.BadParameter("must be 1 to 64 characters", param_hint="USERNAME")
     check_password_length(password)
-    if db.session.scalar(select(Author.id).where(func.lower(Author.username) == username.lower())):
+    if find_author(username) is not None:
         raise click.ClickException(f"An author named {username!r} already exists.")
     author = Author(username=username, display_name=display_name or username)
     author.set_password(password)
@@ -95,9 +92,7 @@ def create_author_command(username: str, display_name: str | None, password: str
 def set_password_command(username: str, password: str) -> None:
     """Give an author a new password (imported authors have none they know)."""
     check_password_length(password)
-    author = db.session.scalar(
-        select(Author).where(func.lower(Author.username) == username.strip().lower())
-    )
+    author = find_author(username)
     if author is None:
         raise click.ClickException(f"There is no author named {username!r}.")
     author.set_password(password)

@@ -18,10 +18,10 @@ from cms.comments.thread import earlier_names
 from cms.comments.thread import render as render_comment
 from cms.extensions import db
 from cms.kernel.settings import site_settings
+from cms.media import store_upload
 from cms.models import APPROVED, DRAFT, PENDING, PUBLISHED, SPAM, Author, Comment, Post
 from cms.posts import render, tags_named
 from cms.revisions import record_revision, revisions_of
-from cms.uploads import store_upload
 
 USERNAME = "camille"
 PASSWORD = "une phrase de passe assez longue"

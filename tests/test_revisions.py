@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from cms.extensions import db
 from cms.models import DRAFT, PUBLISHED, Revision
-from cms.textdiff import DELETED, GAP, INSERTED, SAME, line_diff
+from cms.revisions.diff import DELETED, GAP, INSERTED, SAME, line_diff
 from tests.conftest import get_post
 
 

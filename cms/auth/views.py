@@ -17,9 +17,9 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_user, logout_user
-from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..authors import find_author
 from ..extensions import db
 from ..kernel import throttle
 from ..kernel.http import safe_next
@@ -51,10 +51,6 @@ def init_login(login_manager: LoginManager, app: Flask) -> None:
         if author is None or not hmac.compare_digest(author.session_token, token):
             return None
         return author
-
-
-def find_author(username: str) -> Author | None:
-    return db.session.scalar(select(Author).where(func.lower(Author.username) == username.lower()))
 
 
 def _throttle_keys(username: str) -> tuple[str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import abort, send_from_directory
 
-from ..uploads import CONTENT_TYPES, NAME_RE, upload_folder
+from ..media import CONTENT_TYPES, NAME_RE, upload_folder
 from .views import bp
 
 ONE_YEAR = 365 * 24 * 3600

@@ -14,7 +14,7 @@ from ..kernel.settings import site_settings
 from ..models import Post, Revision
 from ..posts import render
 from ..revisions import record_revision, revisions_of
-from ..textdiff import line_diff
+from ..revisions.diff import line_diff
 from .forms import ConfirmForm
 from .views import bp
 

@@ -8,8 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Upload
-from ..uploads import (
+from ..media import (
     UploadRefused,
     delete_upload_file,
     human_size,
@@ -17,6 +16,7 @@ from ..uploads import (
     posts_using,
     store_upload,
 )
+from ..models import Upload
 from .fetch import checks_csrf_itself, wants_json
 from .forms import ConfirmForm
 from .views import bp

@@ -16,11 +16,11 @@ from ..kernel.errors import is_disk_full
 from ..kernel.i18n import localized_datetime
 from ..kernel.settings import ensure_settings_row, site_settings
 from ..kernel.text import slugify
+from ..media import UploadRefused, image_markdown, store_upload
 from ..models import POST, PUBLISHED, Post, Upload, reading_minutes
 from ..posts import is_reserved_page_slug, parse_tag_names, render, tags_named
 from ..previews import link_expires_at, preview_url
 from ..revisions import record_revision
-from ..uploads import UploadRefused, image_markdown, store_upload
 from .fetch import session_expired, wants_json
 from .forms import ConfirmForm, PostForm, SettingsForm
 

@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 from flask import current_app, url_for
 from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 
-from .clock import utcnow
-from .extensions import db
-from .models import Post
+from ..clock import utcnow
+from ..extensions import db
+from ..models import Post
 
 SALT = "post-preview"
 

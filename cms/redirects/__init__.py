@@ -9,9 +9,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from flask import Request
 from sqlalchemy import select
 
-from .extensions import db
-from .models import Post, Redirect
-from .posts import post_url
+from ..extensions import db
+from ..models import Post, Redirect
+from ..posts import post_url
 
 # WordPress's plain permalinks: /?p=123 for any post, /?page_id=123 for a page.
 QUERY_IDS = ("p", "page_id")

@@ -7,9 +7,9 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import delete, select
 
-from .clock import utcnow
-from .extensions import db
-from .models import Autosave, Post
+from ..clock import utcnow
+from ..extensions import db
+from ..models import Autosave, Post
 
 
 def _owned(author_id: int, post_id: int | None, kind: str):

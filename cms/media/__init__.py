@@ -15,8 +15,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
-from .extensions import db
-from .models import Post, Upload
+from ..extensions import db
+from ..models import Post, Upload
 
 # Pillow's format name -> (extension, Content-Type). Only these four are ever stored or served.
 FORMATS = {

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 
-from .extensions import db
-from .models import Post, Revision
+from ..extensions import db
+from ..models import Post, Revision
 
 
 def revisions_of(post: Post) -> Select:
@@ -15,10 +15,6 @@ def revisions_of(post: Post) -> Select:
         .where(Revision.post_id == post.id)
         .order_by(Revision.created_at.desc(), Revision.id.desc())
     )
-
-
-def revision_count(post: Post) -> int:
-    return db.session.scalar(select(func.count(Revision.id)).where(Revision.post_id == post.id))
 
 
 def record_revision(post: Post, author_id: int | None) -> Revision | None:
