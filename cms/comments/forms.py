@@ -11,6 +11,7 @@ from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from ..kernel.settings import site_settings
+from ..kernel.text import normalize_newlines
 
 NAME_MAX, EMAIL_MAX, WEBSITE_MAX, BODY_MAX = 100, 254, 500, 5000
 
@@ -30,7 +31,7 @@ def one_line(value: str | None) -> str:
 
 def clean_text(value: str | None) -> str:
     """A comment body with Unix line ends, no control characters, and no blank edges."""
-    return _CONTROL_RE.sub("", (value or "").replace("\r\n", "\n").replace("\r", "\n")).strip()
+    return _CONTROL_RE.sub("", normalize_newlines(value or "")).strip()
 
 
 def lowercase(value: str | None) -> str:

@@ -12,10 +12,11 @@ from ..autosaves import forget_autosave, store_autosave
 from ..clock import utcnow
 from ..extensions import db
 from ..kernel.settings import site_settings
+from ..kernel.text import normalize_newlines
 from ..models import PAGE, POST, Post, reading_minutes
 from .fetch import checks_csrf_itself
 from .forms import ConfirmForm
-from .views import bp, normalize_newlines
+from .views import bp
 
 TITLE_MAX, BODY_MAX = 200, 1_000_000
 

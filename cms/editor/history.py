@@ -6,14 +6,12 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..autosaves import forget_autosave
-from ..clock import utcnow
+from .. import posts
 from ..extensions import db
 from ..kernel.i18n import localized_datetime
 from ..kernel.settings import site_settings
 from ..models import Post, Revision
-from ..posts import render
-from ..revisions import record_revision, revisions_of
+from ..revisions import revisions_of
 from ..revisions.diff import line_diff
 from .forms import ConfirmForm
 from .views import bp
@@ -49,18 +47,14 @@ def revision(post_id: int, revision_id: int):
 
 @bp.route("/posts/<int:post_id>/revisions/<int:revision_id>/restore", methods=["GET", "POST"])
 def restore_revision(post_id: int, revision_id: int):
-    """Make the revision's title and text the post's again: a save like any other, so it is
-    itself kept as a new revision, and the version moves on (an open editor sees a conflict)."""
+    """Make the revision's title and text the post's again (posts.restore_revision)."""
     post = db.get_or_404(Post, post_id)
     revision = revision_or_404(post, revision_id)
     form = ConfirmForm()
     if form.validate_on_submit():
-        post.title, post.body = revision.title, revision.body
-        post.version = (post.version or 0) + 1
-        post.updated_at = utcnow()
-        render(post, site_settings().language)
-        record_revision(post, current_user.id)
-        forget_autosave(current_user.id, post.id, post.kind)
+        posts.restore_revision(
+            post, revision, author_id=current_user.id, language=site_settings().language
+        )
         db.session.commit()
         when = localized_datetime(revision.created_at)
         flash(_("The revision of %(when)s is the current text again.", when=when), "success")

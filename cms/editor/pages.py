@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 from flask import render_template
-from sqlalchemy import select
 
 from ..extensions import db
-from ..models import PAGE, Post
+from ..models import PAGE
+from ..posts import desk_pages
 from .views import bp, edit_post
 
 
 @bp.get("/pages")
 def pages():
     """Every page, those in the site navigation first, in its order."""
-    query = (
-        select(Post)
-        .where(Post.kind == PAGE)
-        .order_by(Post.nav_order.is_(None), Post.nav_order, Post.title, Post.id)
-    )
-    return render_template("editor/pages.html", page=db.paginate(query, per_page=50))
+    return render_template("editor/pages.html", page=db.paginate(desk_pages(), per_page=50))
 
 
 @bp.route("/pages/new", methods=["GET", "POST"])

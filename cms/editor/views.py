@@ -5,22 +5,19 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import refresh
 from flask_login import current_user
-from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from .. import markup
-from ..autosaves import forget_autosave, pending_autosave
-from ..clock import local_to_utc, utc_to_local, utcnow
+from ..autosaves import pending_autosave
+from ..clock import local_to_utc, utc_to_local
 from ..extensions import db, login_manager
 from ..kernel.errors import is_disk_full
 from ..kernel.i18n import localized_datetime
 from ..kernel.settings import ensure_settings_row, site_settings
-from ..kernel.text import slugify
 from ..media import UploadRefused, image_markdown, store_upload
 from ..models import POST, PUBLISHED, Post, Upload, reading_minutes
-from ..posts import is_reserved_page_slug, parse_tag_names, render, tags_named
+from ..posts import PostChanges, desk_posts, parse_tag_names, save_post
 from ..previews import link_expires_at, preview_url
-from ..revisions import record_revision
 from .fetch import session_expired, wants_json
 from .forms import ConfirmForm, PostForm, SettingsForm
 
@@ -37,23 +34,8 @@ def require_login():
 
 @bp.get("/")
 def dashboard():
-    newest_first = func.coalesce(Post.published_at, Post.created_at).desc()
-    posts = select(Post).where(Post.kind == POST)
-    page = db.paginate(posts.order_by(newest_first, Post.id.desc()), per_page=50)
+    page = db.paginate(desk_posts(), per_page=50)
     return render_template("editor/dashboard.html", page=page)
-
-
-def unique_slug(base: str, post_id: int | None, *, page: bool = False) -> str:
-    """`base`, or `base-2`, `base-3`... the first address no other post uses (nor, for a page,
-    the site itself: /archive/, /editor/...)."""
-    taken = set(
-        db.session.scalars(select(Post.slug).where(Post.slug.like(f"{base}%"), Post.id != post_id))
-    )
-    slug, n = base, 1
-    while slug in taken or (page and is_reserved_page_slug(slug)):
-        n += 1
-        slug = f"{base}-{n}"
-    return slug
 
 
 def form_data(post: Post) -> dict:
@@ -72,31 +54,19 @@ def form_data(post: Post) -> dict:
     }
 
 
-def normalize_newlines(text: str) -> str:
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def apply_form(post: Post, form: PostForm) -> None:
-    """Copy the validated form onto the post and render its HTML."""
-    settings = site_settings()
-    post.title = form.title.data.strip()
-    post.slug = form.slug.data or unique_slug(
-        slugify(post.title) or post.kind, post.id, page=post.is_page
+def post_changes(form: PostForm, timezone: str) -> PostChanges:
+    """The validated form as the changes to save (its local date made UTC)."""
+    published_at = form.published_at.data
+    return PostChanges(
+        title=form.title.data,
+        body=form.body.data or "",
+        slug=form.slug.data or None,
+        tag_names=tuple(parse_tag_names(form.tags.data or "")),
+        status=form.status.data,
+        published_at=local_to_utc(published_at, timezone) if published_at else None,
+        allow_comments=form.allow_comments.data,
+        nav_order=form.nav_order.data,
     )
-    # Browsers send a textarea's lines with CRLF; stored with LF, a revision or an autosave of
-    # the same text compares equal.
-    post.body = normalize_newlines(form.body.data or "")
-    post.tags = tags_named(parse_tag_names(form.tags.data or ""))
-    post.status = form.status.data
-    if form.published_at.data:
-        post.published_at = local_to_utc(form.published_at.data, settings.timezone)
-    elif post.status == PUBLISHED and not (post.is_page and post.published_at):
-        post.published_at = utcnow()  # a page shows no date: publishing it again keeps the first
-    post.allow_comments = form.allow_comments.data
-    post.nav_order = form.nav_order.data if post.is_page else None
-    post.version = (post.version or 0) + 1
-    post.updated_at = utcnow()
-    render(post, settings.language)
 
 
 def saved_message(post: Post) -> str:
@@ -105,21 +75,6 @@ def saved_message(post: Post) -> str:
     if post.state == PUBLISHED:
         return _("Page published.") if post.is_page else _("Post published.")
     return _("Draft saved.")
-
-
-def save_post(post: Post | None, kind: str, form: PostForm) -> Post:
-    """Store the validated form, in one commit: the post, a revision of it, and no autosave left
-    for it (the saved text is newer)."""
-    is_new = post is None
-    if post is None:
-        post = Post(author_id=current_user.id, kind=kind)
-    with db.session.no_autoflush:  # not flushed half-filled by the queries apply_form makes
-        apply_form(post, form)
-    db.session.add(post)
-    record_revision(post, current_user.id)
-    forget_autosave(current_user.id, None if is_new else post.id, kind)
-    db.session.commit()
-    return post
 
 
 def upload_image() -> tuple[Upload | None, str | None]:
@@ -170,8 +125,16 @@ def edit_post(post: Post | None, kind: str = POST):
             conflict = post
             form.version.data = post.version
         else:
+            settings = site_settings()
             try:
-                saved = save_post(post, kind, form)
+                saved = save_post(
+                    post,
+                    kind,
+                    post_changes(form, settings.timezone),
+                    author_id=current_user.id,
+                    language=settings.language,
+                )
+                db.session.commit()
             except OperationalError as error:
                 if not is_disk_full(error):
                     raise

@@ -1,4 +1,4 @@
-"""Readable URL slugs: accents folded, lowercase ASCII words joined by hyphens."""
+"""Small text rules: readable URL slugs (accents folded, ASCII words joined by hyphens), newlines."""
 
 import re
 import unicodedata
@@ -22,3 +22,8 @@ def slugify(text: str, max_length: int = 80) -> str:
 
 def is_valid_slug(slug: str) -> bool:
     return bool(SLUG_PATTERN.match(slug)) and len(slug) <= 200
+
+
+def normalize_newlines(text: str) -> str:
+    """Every line ending as LF (browsers send CRLF, old Macs CR)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")

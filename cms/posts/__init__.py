@@ -1,0 +1,38 @@
+"""Posts and pages: which a visitor sees, their addresses, rendering, tags and saving. No HTTP;
+imports the plumbing, markup, and the revisions and autosaves it keeps in step."""
+
+from .queries import (
+    desk_pages,
+    desk_posts,
+    is_reserved_page_slug,
+    is_visible,
+    nav_pages,
+    post_url,
+    published_pages,
+    published_posts,
+)
+from .rendering import refresh_rendering, render, render_key
+from .saving import PostChanges, restore_revision, save_post
+from .slugs import unique_slug
+from .tags import parse_tag_names, tag_name, tags_named
+
+__all__ = [
+    "PostChanges",
+    "desk_pages",
+    "desk_posts",
+    "is_reserved_page_slug",
+    "is_visible",
+    "nav_pages",
+    "parse_tag_names",
+    "post_url",
+    "published_pages",
+    "published_posts",
+    "refresh_rendering",
+    "render",
+    "render_key",
+    "restore_revision",
+    "save_post",
+    "tag_name",
+    "tags_named",
+    "unique_slug",
+]
