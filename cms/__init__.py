@@ -30,11 +30,13 @@ def create_app(
         app.config.update(overrides)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    from . import auth, blog, cache, cli, comments, editor, health, pages
+    from . import cache
     from .extensions import babel, csrf, db, login_manager, migrate
     from .kernel import database, errors, i18n, security, settings
+    from .ops import cli
     from .redirects import moved_to
-    from .web import templating
+    from .web import auth, desk, health, public, templating
+    from .web.public import comments, pages
 
     db.init_app(app)
     database.init_app(app)
@@ -50,11 +52,11 @@ def create_app(
     errors.init_app(app, moved_to=moved_to)  # a 404 looks up the old address first
     cli.init_app(app)
 
-    app.register_blueprint(blog.bp)
+    app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(comments.bp)
     app.register_blueprint(health.bp)
-    app.register_blueprint(editor.bp, url_prefix="/editor")
+    app.register_blueprint(desk.bp, url_prefix="/editor")
     # Last: the page address /<slug>/ takes no word that another route's address starts with.
     app.register_blueprint(pages.bp)
     return app

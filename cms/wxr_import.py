@@ -20,9 +20,8 @@ from werkzeug.security import generate_password_hash
 from . import markup
 from .clock import utcnow
 from .extensions import db
-from .health import counted
 from .kernel.settings import site_settings
-from .kernel.text import slugify
+from .kernel.text import counted, slugify
 from .models import (
     APPROVED,
     DRAFT,
@@ -37,8 +36,7 @@ from .models import (
     Redirect,
     Tag,
 )
-from .pages.views import post_url
-from .posts import is_reserved_page_slug, render, render_key
+from .posts import is_reserved_page_slug, post_url, render, render_key
 from .redirects import normalise_path, path_of_url
 from .wxr import (
     WXRAuthor,

@@ -79,15 +79,7 @@ PACKAGES = sorted(
 )
 
 
-@pytest.mark.parametrize(
-    "package",
-    [
-        pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="issue 13: blog <-> comments"))
-        if p == "cms"
-        else p
-        for p in PACKAGES
-    ],
-)
+@pytest.mark.parametrize("package", PACKAGES)
 def test_no_import_cycle_among_the_parts_of(package: str):
     depth, graph = package.count(".") + 1, defaultdict(set)
     for a, b in EDGES:

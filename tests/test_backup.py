@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from cms import PROJECT_ROOT, create_app
 from cms.extensions import db
-from cms.health import migration_revisions
+from cms.ops.health import migration_revisions
 from cms.models import Comment, Post, Tag
 from tests.conftest import make_app
 

@@ -148,7 +148,7 @@ def test_every_change_shows_on_the_next_request(app, client, make_post, logged_i
 def test_closing_comments_with_the_command_shows_at_once(app, client, make_post):
     make_post("A post")
     etag = client.get(PAGE).headers["ETag"]
-    from cms.cli import comments_group
+    from cms.ops.cli import comments_group
 
     result = app.test_cli_runner().invoke(comments_group, ["close"])
     assert result.exit_code == 0, result.output

@@ -11,7 +11,7 @@ from urllib.parse import urljoin
 import pytest
 from sqlalchemy import event
 
-from cms.cli import comments_group
+from cms.ops.cli import comments_group
 from cms.clock import utcnow
 from cms.extensions import db
 from cms.models import APPROVED, PENDING, PUBLISHED, SPAM, Post

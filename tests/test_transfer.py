@@ -22,7 +22,7 @@ from cms.models import (
     Revision,
     Upload,
 )
-from cms.transfer import EXPORTED, NOT_EXPORTED
+from cms.ops.json_export import EXPORTED, NOT_EXPORTED
 from tests.conftest import PASSWORD, make_app
 
 WXR = Path(__file__).parent / "data" / "wxr" / "export.xml"

@@ -27,3 +27,8 @@ def is_valid_slug(slug: str) -> bool:
 def normalize_newlines(text: str) -> str:
     """Every line ending as LF (browsers send CRLF, old Macs CR)."""
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """'1 problem', '2 problems': English, for the command-line reports."""
+    return f"{n} {noun}" if n == 1 else f"{n} {plural or noun + 's'}"

@@ -6,8 +6,10 @@ from flask import Flask, request, url_for
 from markupsafe import Markup
 
 from .. import markup
+from ..comments import spam
 from ..kernel.settings import site_settings
-from ..posts import nav_pages
+from ..posts import nav_pages, post_url
+from .forms import linkable_website
 
 
 def typeset(text: str) -> Markup:
@@ -21,7 +23,20 @@ def current_url(**changes) -> str:
     return url_for(request.endpoint, **args)
 
 
+def canonical_url() -> str:
+    """This page's address without tracking or other stray query arguments (page is kept)."""
+    args = dict(request.view_args or {})
+    if request.args.get("page", "1") != "1":
+        args["page"] = request.args["page"]
+    return url_for(request.endpoint, _external=True, **args)
+
+
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(html=markup.as_markup, typeset=typeset)
-    app.add_template_global(current_url)
-    app.add_template_global(nav_pages)
+    app.jinja_env.filters.update(
+        html=markup.as_markup,
+        typeset=typeset,
+        comment_reason=spam.describe,  # why a comment was held or refused, for the desk
+        web_address=linkable_website,
+    )
+    for function in (canonical_url, current_url, nav_pages, post_url):
+        app.add_template_global(function)

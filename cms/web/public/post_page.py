@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from flask import abort, render_template, request
 
-from ..extensions import db
-from ..kernel.settings import site_settings
-from ..models import APPROVED, Comment, Post
-from . import tokens
+from ...comments import tokens
+from ...comments.rules import closed_notice, comments_are_open
+from ...comments.thread import load_thread, number_of, refresh_rendering
+from ...extensions import db
+from ...kernel.settings import site_settings
+from ...models import APPROVED, Comment, Post
+from ..forms import CommentForm
 from .commenter import own_comment_ids, remembered_details
-from .forms import CommentForm
-from .rules import closed_notice, comments_are_open
-from .thread import load_thread, number_of, refresh_rendering
 
 
 def requested_page() -> int:

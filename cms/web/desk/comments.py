@@ -8,26 +8,19 @@ from flask_babel import ngettext
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import joinedload, lazyload, load_only
 
-from ..comments import spam
-from ..comments.forms import CommentEditForm
-from ..comments.thread import refresh_rendering, rerender, resolve_mentions_again
-from ..extensions import db
-from ..kernel.http import safe_next
-from ..kernel.settings import site_settings
-from ..models import APPROVED, PENDING, SPAM, Comment, Post, body_fingerprint
+from ...comments import spam
+from ...comments.thread import refresh_rendering, rerender, resolve_mentions_again
+from ...extensions import db
+from ...kernel.http import safe_next
+from ...kernel.settings import site_settings
+from ...models import APPROVED, PENDING, SPAM, Comment, Post, body_fingerprint
+from ..forms import CommentEditForm
+from . import bp
 from .forms import ConfirmForm
-from .views import bp
 
 STATUSES = (PENDING, APPROVED, SPAM)
 # One bulk action touches at most this many comments (a page of the queue holds 50).
 BULK_MAX = 500
-
-
-@bp.context_processor
-def moderation_badge() -> dict:
-    """The pending count every editor page shows in its navigation."""
-    count = db.session.scalar(select(func.count(Comment.id)).where(Comment.status == PENDING))
-    return {"pending_comment_count": count}
 
 
 def back_to_queue() -> str:

@@ -10,11 +10,12 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 
-from . import backup, health, transfer, wxr_import
-from .authors import author_count, find_author
-from .extensions import db
-from .kernel.settings import ensure_settings_row, site_settings
-from .models import PENDING, Author, Comment
+from .. import wxr_import
+from ..authors import author_count, find_author
+from ..extensions import db
+from ..kernel.settings import ensure_settings_row, site_settings
+from ..models import PENDING, Author, Comment
+from . import backup, health, json_export
 
 INSTANCE_CONFIG = """\
 # Written by `flask --app app init`. Keep this file secret: the key signs sessions and forms.
@@ -144,5 +145,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(backup.backup_command)
     app.cli.add_command(backup.restore_command)
     app.cli.add_command(wxr_import.import_wxr_command)
-    app.cli.add_command(transfer.export_command)
-    app.cli.add_command(transfer.import_json_command)
+    app.cli.add_command(json_export.export_command)
+    app.cli.add_command(json_export.import_json_command)

@@ -21,11 +21,11 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from ..clock import is_timezone, timezone_names
-from ..extensions import db
-from ..kernel.text import is_valid_slug
-from ..models import DRAFT, POST, PUBLISHED, Post
-from ..posts import is_reserved_page_slug
+from ...clock import is_timezone, timezone_names
+from ...extensions import db
+from ...kernel.text import is_valid_slug
+from ...models import DRAFT, POST, PUBLISHED, Post
+from ...posts import is_reserved_page_slug
 
 LOCAL_DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 

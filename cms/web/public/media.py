@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import abort, send_from_directory
 
-from ..media import CONTENT_TYPES, NAME_RE, upload_folder
-from .views import bp
+from ...media import CONTENT_TYPES, NAME_RE, upload_folder
+from . import bp
 
 ONE_YEAR = 365 * 24 * 3600
 

@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..extensions import db
-from ..media import (
+from ...extensions import db
+from ...media import (
     UploadRefused,
     delete_upload_file,
     human_size,
@@ -16,10 +16,10 @@ from ..media import (
     posts_using,
     store_upload,
 )
-from ..models import Upload
-from .fetch import checks_csrf_itself, wants_json
+from ...models import Upload
+from . import bp
 from .forms import ConfirmForm
-from .views import bp
+from .script_requests import checks_csrf_itself, wants_json
 
 THUMBNAIL_WIDTH = 120
 

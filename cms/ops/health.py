@@ -1,4 +1,4 @@
-"""Health: the `check` command's report for the site's owner, and /healthz for monitors."""
+"""Health: the `check` command's report for the site's owner (web/health.py answers monitors)."""
 
 from __future__ import annotations
 
@@ -8,16 +8,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import click
-from flask import Blueprint, Response, current_app
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from .config import DEV_SECRET_KEY
-from .extensions import db
-from .kernel.database import reading_only
-
-bp = Blueprint("health", __name__)
+from ..config import DEV_SECRET_KEY
+from ..extensions import db
+from ..kernel.database import reading_only
+from ..kernel.text import counted
 
 OK, WARN, FAIL = "ok", "warn", "FAIL"
 # Below this much free space in the instance folder, `check` warns (CMS_CHECK_MIN_FREE_MB).
@@ -126,23 +125,3 @@ def check_command() -> None:
     if failures:
         raise click.ClickException(f"{counted(failures, 'problem')} to fix.")
     click.echo(f"All good, {counted(warnings, 'warning')}." if warnings else "All good.")
-
-
-def counted(n: int, noun: str, plural: str | None = None) -> str:
-    """'1 problem', '2 problems': English, for the command-line reports."""
-    return f"{n} {noun}" if n == 1 else f"{n} {plural or noun + 's'}"
-
-
-@bp.get("/healthz")
-def healthz() -> Response:
-    """200 "ok" when the database answers, 503 otherwise: cheap enough to poll every few seconds."""
-    try:
-        db.session.execute(text("SELECT 1"))
-        status, body = 200, "ok\n"
-    except SQLAlchemyError:
-        db.session.rollback()
-        current_app.logger.exception("health check: the database does not answer")
-        status, body = 503, "database unavailable\n"
-    response = Response(body, status=status, mimetype="text/plain")
-    response.headers["Cache-Control"] = "no-store"
-    return response

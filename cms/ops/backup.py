@@ -16,11 +16,11 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import inspect
 
-from .clock import utcnow
-from .extensions import db
+from ..clock import utcnow
+from ..extensions import db
+from ..kernel.database import reading_only
+from ..media import upload_folder
 from .health import migration_revisions
-from .kernel.database import reading_only
-from .media import upload_folder
 
 DATABASE_NAME = "causerie.sqlite3"
 UPLOADS_NAME = "uploads"

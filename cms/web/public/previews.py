@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import abort, redirect, render_template
 from flask_babel import lazy_gettext as _l
 
-from ..kernel.settings import site_settings
-from ..posts import post_url, refresh_rendering
-from ..previews import post_for_token
-from .views import bp
+from ...kernel.settings import site_settings
+from ...posts import post_url, refresh_rendering
+from ...previews import post_for_token
+from . import bp
 
 LINK_GONE = _l("This preview link has expired or was revoked. Ask the author for a new one.")
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from flask import current_app, jsonify, request, url_for
+from flask import abort, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms.validators import ValidationError
 
-from ..extensions import csrf
+from ...extensions import csrf
+from ...kernel.text import normalize_newlines
 
 
 def wants_json() -> bool:
@@ -58,3 +59,19 @@ def checks_csrf_itself(view: Callable) -> Callable:
 
     csrf.exempt(checked)
     return checked
+
+
+TITLE_MAX, BODY_MAX = 200, 1_000_000
+
+
+def json_text() -> tuple[dict, str, str]:
+    """The JSON object a script sent, with its title and body (400 when it is not one)."""
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        abort(400)
+    title, body = payload.get("title", ""), payload.get("body", "")
+    if not isinstance(title, str) or not isinstance(body, str):
+        abort(400)
+    if len(title) > TITLE_MAX or len(body) > BODY_MAX:
+        abort(413)
+    return payload, title, normalize_newlines(body)

@@ -6,15 +6,15 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import posts
-from ..extensions import db
-from ..kernel.i18n import localized_datetime
-from ..kernel.settings import site_settings
-from ..models import Post, Revision
-from ..revisions import revisions_of
-from ..revisions.diff import line_diff
+from ... import posts
+from ...extensions import db
+from ...kernel.i18n import localized_datetime
+from ...kernel.settings import site_settings
+from ...models import Post, Revision
+from ...revisions import revisions_of
+from ...revisions.diff import line_diff
+from . import bp
 from .forms import ConfirmForm
-from .views import bp
 
 
 def revision_or_404(post: Post, revision_id: int) -> Revision:

@@ -1,35 +1,24 @@
-"""The author's desk. Every route is behind login, enforced once for the whole blueprint."""
+"""The desk's posts: the list, the post form (new, edit, preview, image, save), deleting."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import refresh
 from flask_login import current_user
 from sqlalchemy.exc import OperationalError
 
-from .. import markup
-from ..autosaves import pending_autosave
-from ..clock import local_to_utc, utc_to_local
-from ..extensions import db, login_manager
-from ..kernel.errors import is_disk_full
-from ..kernel.i18n import localized_datetime
-from ..kernel.settings import ensure_settings_row, site_settings
-from ..media import UploadRefused, image_markdown, store_upload
-from ..models import POST, PUBLISHED, Post, Upload, reading_minutes
-from ..posts import PostChanges, desk_posts, parse_tag_names, save_post
-from ..previews import link_expires_at, preview_url
-from .fetch import session_expired, wants_json
-from .forms import ConfirmForm, PostForm, SettingsForm
-
-bp = Blueprint("editor", __name__)
-
-
-@bp.before_request
-def require_login():
-    if not current_user.is_authenticated:
-        # The editor's scripts get a 401 they can explain, not a redirect to a login page.
-        return session_expired() if wants_json() else login_manager.unauthorized()
-    return None
+from ... import markup
+from ...autosaves import pending_autosave
+from ...clock import local_to_utc, utc_to_local
+from ...extensions import db
+from ...kernel.errors import is_disk_full
+from ...kernel.i18n import localized_datetime
+from ...kernel.settings import site_settings
+from ...media import UploadRefused, image_markdown, store_upload
+from ...models import POST, PUBLISHED, Post, Upload, reading_minutes
+from ...posts import PostChanges, desk_posts, parse_tag_names, save_post
+from ...previews import link_expires_at, preview_url
+from . import bp
+from .forms import ConfirmForm, PostForm
 
 
 @bp.get("/")
@@ -184,16 +173,3 @@ def delete(post_id: int):
         flash(_("“%(title)s” was deleted.", title=title), "success")
         return redirect(url_for("editor.dashboard"))
     return render_template("editor/delete.html", post=post, form=form)
-
-
-@bp.route("/settings", methods=["GET", "POST"])
-def settings():
-    current = ensure_settings_row() if request.method == "POST" else site_settings()
-    form = SettingsForm(obj=current)
-    if form.validate_on_submit():
-        form.populate_obj(current)
-        db.session.commit()
-        refresh()  # the message below in the language just chosen
-        flash(_("Settings saved."), "success")
-        return redirect(url_for("editor.settings"))
-    return render_template("editor/settings.html", form=form)

@@ -19,11 +19,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..authors import find_author
-from ..extensions import db
-from ..kernel import throttle
-from ..kernel.http import safe_next
-from ..models import Author
+from ...authors import find_author
+from ...extensions import db
+from ...kernel import throttle
+from ...kernel.http import safe_next
+from ...models import Author
 from .forms import LoginForm
 
 bp = Blueprint("auth", __name__)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import render_template
 
-from ..extensions import db
-from ..models import PAGE
-from ..posts import desk_pages
-from .views import bp, edit_post
+from ...extensions import db
+from ...models import PAGE
+from ...posts import desk_pages
+from . import bp
+from .posts import edit_post
 
 
 @bp.get("/pages")

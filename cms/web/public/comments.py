@@ -8,18 +8,9 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_babel import gettext as _
 from flask_login import current_user
 
-# The module, not the function: blog.views imports this package while it is itself loading.
-from ..blog import views as blog_views
-from ..extensions import csrf, db
-from ..kernel.http import origin_is_foreign
-from ..kernel.settings import site_settings
-from ..models import APPROVED, Comment, Post
-from . import spam, tokens
-from .commenter import add_own_comment, forget_details, own_comment_ids, remember_details
-from .forms import CommentForm, linkable_website
-from .page import render_post_page, reply_target
-from .rules import comments_are_open
-from .thread import (
+from ...comments import spam, tokens
+from ...comments.rules import comments_are_open
+from ...comments.thread import (
     approved_comments,
     approved_count,
     comment_url,
@@ -29,11 +20,16 @@ from .thread import (
     refresh_rendering,
     render,
 )
+from ...extensions import csrf, db
+from ...kernel.http import origin_is_foreign
+from ...kernel.settings import site_settings
+from ...models import APPROVED, Comment, Post
+from ..forms import CommentForm
+from .commenter import add_own_comment, forget_details, own_comment_ids, remember_details
+from .loaders import visible_post_or_404
+from .post_page import render_post_page, reply_target
 
 bp = Blueprint("comments", __name__)
-# Why a comment was held or refused, in words, for the author's pages.
-bp.add_app_template_filter(spam.describe, "comment_reason")
-bp.add_app_template_filter(linkable_website, "web_address")
 
 
 @dataclass(frozen=True)
@@ -130,7 +126,7 @@ def new_comment(post: Post, form: CommentForm) -> Comment:
 @bp.post("/posts/<slug>/comments")
 @csrf.exempt
 def create(slug: str):
-    post = blog_views.visible_post_or_404(slug)
+    post = visible_post_or_404(slug)
     form = CommentForm()
     name = form.name.data or ""
     if origin_is_foreign():
@@ -184,7 +180,7 @@ def create(slug: str):
 def permalink(comment_id: int):
     """A lasting address for a comment: redirects to the page of the post that shows it."""
     comment = db.get_or_404(Comment, comment_id)
-    post = blog_views.visible_post_or_404(comment.post.slug)
+    post = visible_post_or_404(comment.post.slug)
     visible = (
         comment.status == APPROVED
         or comment.id in own_comment_ids()
@@ -198,7 +194,7 @@ def permalink(comment_id: int):
 @bp.get("/posts/<slug>/comments.xml")
 def feed(slug: str):
     """The post's latest approved comments as an Atom feed (names and text, never e-mails)."""
-    post = blog_views.visible_post_or_404(slug)
+    post = visible_post_or_404(slug)
     total = approved_count(post.id)
     newest_first = (
         approved_comments(post.id)

@@ -10,10 +10,10 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.routing import BaseConverter, Map
 
-from ..extensions import db
-from ..kernel.settings import site_settings
-from ..models import PAGE, Post
-from ..posts import post_url, refresh_rendering
+from ...extensions import db
+from ...kernel.settings import site_settings
+from ...models import PAGE, Post
+from ...posts import post_url, refresh_rendering
 
 bp = Blueprint("pages", __name__)
 
@@ -36,9 +36,6 @@ class PageSlugConverter(BaseConverter):
 @bp.record_once
 def add_converter(state: BlueprintSetupState) -> None:
     state.app.url_map.converters["page_slug"] = PageSlugConverter
-
-
-bp.add_app_template_global(post_url)
 
 
 # Without strict slashes, "/nowhere" is a 404 at once rather than a redirect to "/nowhere/".

@@ -13,11 +13,11 @@ from flask.cli import with_appcontext
 from sqlalchemy import Table, func, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from .clock import utcnow
-from .extensions import db
+from ..clock import utcnow
+from ..extensions import db
+from ..kernel.database import reading_only
+from ..wxr_import import unusable_password_hash
 from .health import migration_revisions
-from .kernel.database import reading_only
-from .wxr_import import unusable_password_hash
 
 FORMAT = "causerie-export"
 FORMAT_VERSION = 1

@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import abort, flash, redirect, url_for
 from flask_babel import gettext as _
 
-from ..extensions import db
-from ..models import Post
-from ..previews import create_link, revoke_link
+from ...extensions import db
+from ...models import Post
+from ...previews import create_link, revoke_link
+from . import bp
 from .forms import ConfirmForm
-from .views import bp
 
 
 def _confirmed() -> None:

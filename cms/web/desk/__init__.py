@@ -1,0 +1,43 @@
+"""The author's desk: posts and pages, the editor's live preview and autosave, revisions, media,
+preview links, comment moderation, settings. Blueprint `editor` at /editor/; HTTP only, it calls the
+features and never imports the public site. Every route is behind login, enforced once here."""
+
+from flask import Blueprint
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from ...extensions import db, login_manager
+from ...models import PENDING, Comment
+from .script_requests import session_expired, wants_json
+
+bp = Blueprint("editor", __name__)
+
+
+@bp.before_request
+def require_login():
+    if not current_user.is_authenticated:
+        # The editor's scripts get a 401 they can explain, not a redirect to a login page.
+        return session_expired() if wants_json() else login_manager.unauthorized()
+    return None
+
+
+@bp.context_processor
+def moderation_badge() -> dict:
+    """The pending count every editor page shows in its navigation."""
+    count = db.session.scalar(select(func.count(Comment.id)).where(Comment.status == PENDING))
+    return {"pending_comment_count": count}
+
+
+from . import (  # noqa: E402, F401 -- they attach their routes to bp
+    autosaves,
+    comments,
+    live_preview,
+    media,
+    pages,
+    posts,
+    previews,
+    revisions,
+    settings,
+)
+
+__all__ = ["bp"]

@@ -1,0 +1,28 @@
+"""The live preview the editor's script asks for while the author types."""
+
+from __future__ import annotations
+
+from flask import jsonify
+from flask_babel import ngettext
+
+from ... import markup
+from ...kernel.settings import site_settings
+from ...models import reading_minutes
+from . import bp
+from .script_requests import checks_csrf_itself, json_text
+
+
+@bp.post("/preview")
+@checks_csrf_itself
+def live_preview():
+    """The body rendered exactly as the public page renders it, with its word count."""
+    _payload, _title, body = json_text()
+    rendered = markup.render_post(body, site_settings().language)
+    words = markup.word_count(body)
+    minutes = reading_minutes(words)
+    return jsonify(
+        html=rendered.body_html,
+        words=words,
+        words_label=ngettext("%(num)d word", "%(num)d words", words),
+        reading_label=ngettext("%(num)d minute read", "%(num)d minutes read", minutes),
+    )

@@ -1,0 +1,43 @@
+"""What machines read: the Atom feed of posts, the sitemap and robots.txt."""
+
+from __future__ import annotations
+
+from flask import Response, current_app, render_template, url_for
+from sqlalchemy import select
+
+from ...extensions import db
+from ...kernel.settings import site_settings
+from ...models import Post, Tag, post_tags
+from ...posts import is_visible, published_pages, published_posts, refresh_rendering
+from . import bp
+
+
+@bp.get("/feed.xml")
+def feed():
+    posts = db.session.scalars(published_posts().limit(current_app.config["FEED_SIZE"])).all()
+    refresh_rendering(posts, site_settings().language)
+    xml = render_template("blog/feed.xml", posts=posts)
+    return Response(xml, mimetype="application/atom+xml")
+
+
+@bp.get("/sitemap.xml")
+def sitemap():
+    columns = (Post.slug, Post.updated_at, Post.published_at)
+    posts = db.session.execute(published_posts().with_only_columns(*columns)).all()
+    pages = db.session.execute(published_pages().with_only_columns(*columns)).all()
+    tags = db.session.scalars(
+        select(Tag.slug).join(post_tags).join(Post).where(is_visible()).distinct()
+    ).all()
+    xml = render_template("blog/sitemap.xml", posts=posts, pages=pages, tags=tags)
+    return Response(xml, mimetype="application/xml")
+
+
+@bp.get("/robots.txt")
+def robots():
+    lines = [
+        "User-agent: *",
+        f"Disallow: {url_for('editor.dashboard')}",
+        f"Disallow: {url_for('auth.login')}",
+        f"Sitemap: {url_for('blog.sitemap', _external=True)}",
+    ]
+    return Response("\n".join(lines) + "\n", mimetype="text/plain")
