@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from .kernel.paths import PROJECT_ROOT
 
 
 def create_app(
@@ -31,6 +31,7 @@ def create_app(
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     from . import auth, blog, cache, cli, comments, editor, health, pages, site
+    from .comments import tokens
     from .extensions import babel, csrf, db, login_manager, migrate
     from .kernel import database, errors, security
     from .redirects import moved_to
@@ -41,7 +42,9 @@ def create_app(
     csrf.init_app(app)
     babel.init_app(app, locale_selector=site.select_locale, timezone_selector=site.select_timezone)
     auth.init_login(login_manager, app)
-    cache.init_app(app)  # before security: inside ProxyFix, its after_request runs last
+    # Before security: inside ProxyFix, its after_request runs last. The one thing the cache needs
+    # from a feature, a fresh comment-form token per visitor of a stored page, is passed in.
+    cache.init_app(app, refresh_token=tokens.refresh)
     security.init_app(app)
     site.init_app(app)
     errors.init_app(app, moved_to=moved_to)  # a 404 looks up the old address first
