@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from .kernel.paths import PROJECT_ROOT
 
 
 def create_app(
@@ -31,12 +31,14 @@ def create_app(
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     from . import cache
+    from .comments import tokens
     from .extensions import babel, csrf, db, login_manager, migrate
     from .kernel import database, errors, i18n, security, settings
     from .ops import cli
     from .redirects import moved_to
     from .web import auth, desk, health, public, templating
-    from .web.public import comments, pages
+    from .web.public import comments as public_comments
+    from .web.public import pages
 
     db.init_app(app)
     database.init_app(app)
@@ -44,7 +46,9 @@ def create_app(
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     auth.init_login(login_manager, app)
-    cache.init_app(app)  # before security: inside ProxyFix, its after_request runs last
+    # Before security: inside ProxyFix, its after_request runs last. The one thing the cache needs
+    # from a feature, a fresh comment-form token per visitor of a stored page, is passed in.
+    cache.init_app(app, refresh_token=tokens.refresh)
     security.init_app(app)
     settings.init_app(app)
     i18n.init_app(app)
@@ -54,7 +58,7 @@ def create_app(
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
-    app.register_blueprint(comments.bp)
+    app.register_blueprint(public_comments.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(desk.bp, url_prefix="/editor")
     # Last: the page address /<slug>/ takes no word that another route's address starts with.

@@ -50,7 +50,6 @@ def _part(name: str, depth: int = 1) -> str:
     return ".".join(name.split(".")[1 : 1 + depth])
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13: cms.cache imports cms until the move")
 def test_imports_point_down_and_only_create_app_imports_the_package_root():
     wrong = []
     for importer, imported in sorted(EDGES):

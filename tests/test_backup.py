@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 
 from cms import PROJECT_ROOT, create_app
 from cms.extensions import db
-from cms.ops.health import migration_revisions
 from cms.models import Comment, Post, Tag
+from cms.ops.health import migration_revisions
 from tests.conftest import make_app
 
 

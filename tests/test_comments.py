@@ -11,10 +11,10 @@ from urllib.parse import urljoin
 import pytest
 from sqlalchemy import event
 
-from cms.ops.cli import comments_group
 from cms.clock import utcnow
 from cms.extensions import db
 from cms.models import APPROVED, PENDING, PUBLISHED, SPAM, Post
+from cms.ops.cli import comments_group
 from tests.comments_support import (
     add_comment,
     comment_count,

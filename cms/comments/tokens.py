@@ -46,3 +46,9 @@ def read(token: str | None) -> FormToken | None:
         case [int(post_id), int(issued_at)]:
             return FormToken(post_id, issued_at)
     return None
+
+
+def refresh(old: str) -> str:
+    """A token for the same post as `old`, issued now; `old` itself when it is not a valid token."""
+    issued = read(old)
+    return issue(issued.post_id) if issued else old
