@@ -17,7 +17,7 @@ from .clock import utcnow
 from .database import reading_only
 from .extensions import db
 from .health import migration_revisions
-from .wxr_import import unusable_password_hash
+from .models import unusable_password_hash
 
 FORMAT = "causerie-export"
 FORMAT_VERSION = 1

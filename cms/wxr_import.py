@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import secrets
 from collections import Counter
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -15,7 +14,6 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.security import generate_password_hash
 
 from . import markup
 from .clock import utcnow
@@ -34,6 +32,7 @@ from .models import (
     Post,
     Redirect,
     Tag,
+    unusable_password_hash,
 )
 from .pages.views import post_url
 from .posts import is_reserved_page_slug, render, render_key
@@ -126,12 +125,6 @@ def import_wxr(source: str | Path | bytes, *, dry_run: bool = False) -> ImportRe
     else:
         db.session.commit()
     return report
-
-
-def unusable_password_hash() -> str:
-    """The hash of a random password nobody is told: the author must be given a real one
-    (`flask set-password`) to log in. 256 random bits need no slow hash, so one round does."""
-    return generate_password_hash(secrets.token_urlsafe(32), method="pbkdf2:sha256:1")
 
 
 class _Importer:
