@@ -117,6 +117,14 @@ def post_form(url: str, fields: dict[str, str], cookie: str = "") -> tuple[int, 
         connection.close()
 
 
+def comment_form(url: str) -> dict:
+    """The comment form of the post page at url (the model post always takes comments)."""
+    form = pageweight.comment_form(fetch(url)[2].decode("utf-8"))
+    if form is None:
+        raise RuntimeError(f"{url} has no comment form")
+    return form
+
+
 def approved_comments(site: Site, post_id: int) -> int:
     with sqlite3.connect(f"file:{site.database}?mode=ro", uri=True) as db:
         return db.execute(
@@ -196,11 +204,9 @@ class Bench:
     ) -> Row:
         seconds = seconds or self.seconds
         run_id = f"{name}-{time.time_ns()}"
-        if not warm_up:
-            pass
-        elif self.quick:
+        if warm_up and self.quick:
             load.run_python(url, seconds=0.2, post_form=form, run_id=run_id + "w")
-        else:
+        elif warm_up:
             load.run_wrk(url, seconds=2, connections=connections, threads=threads,
                          post_form=form, run_id=run_id + "w")  # fmt: skip
         # Reads run in rounds and keep the best: the machine may be shared (a test suite, a
@@ -344,28 +350,22 @@ class Bench:
         blocks = [
             f"    server {{ listen 127.0.0.1:{static_port}; root {prefix}/www; index index.html; }}"
         ]
-        cache_conf = servers.NGINX_CACHE_CONF
-        if cache_conf.exists():
-            blocks.append(
-                f"    server {{\n        listen 127.0.0.1:{proxy_port};\n"
-                f"        location / {{\n            proxy_pass {app.url};\n"
-                f"            include {cache_conf};\n        }}\n    }}"
-            )
-        config = servers.nginx_config(prefix, "\n".join(blocks), workers=self.args.workers,
-                                      cache_zone=cache_conf.exists())  # fmt: skip
+        blocks.append(
+            f"    server {{\n        listen 127.0.0.1:{proxy_port};\n"
+            f"        location / {{\n            proxy_pass {app.url};\n"
+            f"            include {servers.NGINX_CACHE_CONF};\n        }}\n    }}"
+        )
+        config = servers.nginx_config(prefix, "\n".join(blocks), workers=self.args.workers)
         nginx = servers.start_nginx(prefix, config)
         self.running.append(nginx)
         nginx.port = static_port
         servers.wait_ready(nginx, post_path)
-        reads = [Read(STATIC, nginx.url + post_path, [nginx], connections=64)]
-        if cache_conf.exists():
-            proxy_url = f"http://127.0.0.1:{proxy_port}{post_path}"
-            reads.append(Read(MICRO_CACHE, proxy_url, [nginx, app], connections=64, rss_of=app,
-                              note="deploy/nginx-cache.conf in front of gunicorn"))  # fmt: skip
-            self.run.figures["proxy_url"] = f"http://127.0.0.1:{proxy_port}"
-        else:
-            self.run.notes.append("deploy/nginx-cache.conf is missing: no micro-cache row")
-        return reads
+        self.run.figures["proxy_url"] = f"http://127.0.0.1:{proxy_port}"
+        return [
+            Read(STATIC, nginx.url + post_path, [nginx], connections=64),
+            Read(MICRO_CACHE, self.run.figures["proxy_url"] + post_path, [nginx, app],
+                 connections=64, rss_of=app, note="deploy/nginx-cache.conf in front of gunicorn"),
+        ]  # fmt: skip
 
     def measure_reads(self, reads: list[Read]) -> dict[str, Row]:
         """Load each page in turn, round after round, and keep each page's best round. The
@@ -405,11 +405,7 @@ class Bench:
 
     def comment_row(self, site: Site, app: servers.Server, post_path: str) -> None:
         """32 commenters for 20 s (1 s in --quick); every accepted comment must be stored."""
-        _status, _headers, page = fetch(app.url + post_path)
-        form = pageweight.comment_form(page.decode("utf-8"))
-        if form is None:
-            self.run.notes.append("comment POST skipped: the post page has no comment form yet")
-            return
+        form = comment_form(app.url + post_path)
         fields = dict(form["hidden"]) | {
             "name": "Lecteur de charge",
             "email": "charge@example.org",
@@ -470,10 +466,7 @@ class Bench:
     def freshness(self, site: Site, app: servers.Server, post_path: str) -> None:
         """A new comment: its writer sees it at once; everyone else within 10 s (via nginx)."""
         base = self.run.figures.get("proxy_url") or app.url
-        _status, _headers, page = fetch(base + post_path)
-        form = pageweight.comment_form(page.decode("utf-8"))
-        if form is None:
-            return
+        form = comment_form(base + post_path)
         marker = f"Fraîcheur {time.time_ns()}"
         fields = dict(form["hidden"]) | {"name": "Témoin", "email": "", "website": "",
                                          "body": f"{marker} : visible ?"}  # fmt: skip
