@@ -43,6 +43,7 @@ def create_app(
         pages,
         security,
         site,
+        wordpress,
     )
     from .extensions import babel, csrf, db, login_manager, migrate
 
@@ -57,6 +58,7 @@ def create_app(
     site.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    wordpress.init_app(app)
 
     app.register_blueprint(blog.bp)
     app.register_blueprint(auth.bp)

@@ -10,7 +10,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 
-from . import backup, health, transfer, wxr_import
+from . import backup, health, transfer
 from .extensions import db
 from .models import PENDING, Author, Comment
 from .site import site_settings
@@ -147,6 +147,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(health.check_command)
     app.cli.add_command(backup.backup_command)
     app.cli.add_command(backup.restore_command)
-    app.cli.add_command(wxr_import.import_wxr_command)
     app.cli.add_command(transfer.export_command)
     app.cli.add_command(transfer.import_json_command)
