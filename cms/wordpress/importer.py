@@ -27,8 +27,7 @@ from ..models import (
     Tag,
     unusable_password_hash,
 )
-from ..pages.views import post_url
-from ..posts import is_reserved_page_slug, render, render_key
+from ..posts import is_reserved_page_slug, post_url, render, render_key
 from ..redirects import normalise_path, path_of_url
 from ..site import site_settings
 from ..slugs import slugify
