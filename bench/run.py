@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import http.client
-import json
 import os
 import shutil
 import sqlite3
@@ -13,16 +11,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 from . import load, pageweight, procstat, servers
+from .client import comment_form, fetch, post_form
+from .figures import Row, Run, save, table
 from .sitebuilder import Site, build_site
 
-HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results"
 SPAM_OFF = {"CMS_COMMENT_MIN_SECONDS": "0", "CMS_COMMENT_RATE_LIMIT": "0"}
 LOCKED = "database is locked"
 
@@ -52,69 +50,6 @@ class Read:
     connections: int = 16
     rss_of: servers.Server | None = None
     note: str = ""
-
-
-@dataclass
-class Row:
-    name: str
-    load: load.Load | None = None
-    cpu_ms: float | None = None  # server CPU per request, all of the server's processes
-    rss_mib: float | None = None  # largest worker
-    vs_hello: float | None = None
-    vs_static: float | None = None
-    note: str = ""
-
-
-@dataclass
-class Run:
-    mode: str
-    workers: int
-    machine: dict
-    started: str
-    rows: list[Row] = field(default_factory=list)
-    scale: list[dict] = field(default_factory=list)
-    # (name, passed, detail, decisive): with --quick only what is not a timing decides.
-    checks: list[tuple[str, bool, str, bool]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    figures: dict = field(default_factory=dict)
-
-    def check(self, name: str, ok: bool, detail: str, *, target: bool = False) -> None:
-        """Record a check. With --quick (a loaded CI machine, a second per load) the issue's
-        targets are shown but do not fail the run; behaviour (errors, lost comments, 304s,
-        freshness) always does."""
-        self.checks.append((name, ok, detail, not (target and self.mode == "quick")))
-
-    @property
-    def ok(self) -> bool:
-        return all(ok for _, ok, _, decisive in self.checks if decisive)
-
-
-def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict, bytes]:
-    """GET without following redirects: (status, headers, body)."""
-    parts = urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-    try:
-        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        connection.request("GET", path, headers=headers or {})
-        response = connection.getresponse()
-        return response.status, dict(response.getheaders()), response.read()
-    finally:
-        connection.close()
-
-
-def post_form(url: str, fields: dict[str, str], cookie: str = "") -> tuple[int, dict]:
-    parts = urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-    headers = {"Content-Type": "application/x-www-form-urlencoded"}
-    if cookie:
-        headers["Cookie"] = cookie
-    try:
-        connection.request("POST", parts.path, body=urlencode(fields), headers=headers)
-        response = connection.getresponse()
-        response.read()
-        return response.status, {k.lower(): v for k, v in response.getheaders()}
-    finally:
-        connection.close()
 
 
 def approved_comments(site: Site, post_id: int) -> int:
@@ -196,11 +131,9 @@ class Bench:
     ) -> Row:
         seconds = seconds or self.seconds
         run_id = f"{name}-{time.time_ns()}"
-        if not warm_up:
-            pass
-        elif self.quick:
+        if warm_up and self.quick:
             load.run_python(url, seconds=0.2, post_form=form, run_id=run_id + "w")
-        else:
+        elif warm_up:
             load.run_wrk(url, seconds=2, connections=connections, threads=threads,
                          post_form=form, run_id=run_id + "w")  # fmt: skip
         # Reads run in rounds and keep the best: the machine may be shared (a test suite, a
@@ -344,28 +277,22 @@ class Bench:
         blocks = [
             f"    server {{ listen 127.0.0.1:{static_port}; root {prefix}/www; index index.html; }}"
         ]
-        cache_conf = servers.NGINX_CACHE_CONF
-        if cache_conf.exists():
-            blocks.append(
-                f"    server {{\n        listen 127.0.0.1:{proxy_port};\n"
-                f"        location / {{\n            proxy_pass {app.url};\n"
-                f"            include {cache_conf};\n        }}\n    }}"
-            )
-        config = servers.nginx_config(prefix, "\n".join(blocks), workers=self.args.workers,
-                                      cache_zone=cache_conf.exists())  # fmt: skip
+        blocks.append(
+            f"    server {{\n        listen 127.0.0.1:{proxy_port};\n"
+            f"        location / {{\n            proxy_pass {app.url};\n"
+            f"            include {servers.NGINX_CACHE_CONF};\n        }}\n    }}"
+        )
+        config = servers.nginx_config(prefix, "\n".join(blocks), workers=self.args.workers)
         nginx = servers.start_nginx(prefix, config)
         self.running.append(nginx)
         nginx.port = static_port
         servers.wait_ready(nginx, post_path)
-        reads = [Read(STATIC, nginx.url + post_path, [nginx], connections=64)]
-        if cache_conf.exists():
-            proxy_url = f"http://127.0.0.1:{proxy_port}{post_path}"
-            reads.append(Read(MICRO_CACHE, proxy_url, [nginx, app], connections=64, rss_of=app,
-                              note="deploy/nginx-cache.conf in front of gunicorn"))  # fmt: skip
-            self.run.figures["proxy_url"] = f"http://127.0.0.1:{proxy_port}"
-        else:
-            self.run.notes.append("deploy/nginx-cache.conf is missing: no micro-cache row")
-        return reads
+        self.run.figures["proxy_url"] = f"http://127.0.0.1:{proxy_port}"
+        return [
+            Read(STATIC, nginx.url + post_path, [nginx], connections=64),
+            Read(MICRO_CACHE, self.run.figures["proxy_url"] + post_path, [nginx, app],
+                 connections=64, rss_of=app, note="deploy/nginx-cache.conf in front of gunicorn"),
+        ]  # fmt: skip
 
     def measure_reads(self, reads: list[Read]) -> dict[str, Row]:
         """Load each page in turn, round after round, and keep each page's best round. The
@@ -405,11 +332,7 @@ class Bench:
 
     def comment_row(self, site: Site, app: servers.Server, post_path: str) -> None:
         """32 commenters for 20 s (1 s in --quick); every accepted comment must be stored."""
-        _status, _headers, page = fetch(app.url + post_path)
-        form = pageweight.comment_form(page.decode("utf-8"))
-        if form is None:
-            self.run.notes.append("comment POST skipped: the post page has no comment form yet")
-            return
+        form = comment_form(app.url + post_path)
         fields = dict(form["hidden"]) | {
             "name": "Lecteur de charge",
             "email": "charge@example.org",
@@ -470,10 +393,7 @@ class Bench:
     def freshness(self, site: Site, app: servers.Server, post_path: str) -> None:
         """A new comment: its writer sees it at once; everyone else within 10 s (via nginx)."""
         base = self.run.figures.get("proxy_url") or app.url
-        _status, _headers, page = fetch(base + post_path)
-        form = pageweight.comment_form(page.decode("utf-8"))
-        if form is None:
-            return
+        form = comment_form(base + post_path)
         marker = f"Fraîcheur {time.time_ns()}"
         fields = dict(form["hidden"]) | {"name": "Témoin", "email": "", "website": "",
                                          "body": f"{marker} : visible ?"}  # fmt: skip
@@ -595,60 +515,6 @@ class Bench:
                        f"×{ratio:.2f} (limit ×{SCALE_RATIO})"
                        + cpu_ratio(("large", "comments page 1 (5,000)"),
                                    ("large", "comments page 1 (50)")))  # fmt: skip
-
-
-def _num(value: float | None, spec: str) -> str:
-    return "–" if value is None else format(value, spec)
-
-
-def table(run: Run) -> str:
-    """The run as Markdown: the load table, the scale table, the checks."""
-    before = run.figures.get("load_average_before", (0, 0, 0))[0]
-    after = run.figures.get("load_average_after", (0, 0, 0))[0]
-    lines = [
-        f"Run: {run.started}, mode {run.mode}, {run.workers} gunicorn sync workers; machine: "
-        f"{run.machine['nproc']} CPUs ({run.machine['cpu']}), {run.machine['ram_gib']} GiB RAM; "
-        f"load average {before:.1f} before, {after:.1f} after",
-        "",
-        "| load | req/s | p50 ms | p99 ms | errors | CPU ms/req | RSS MiB/worker | × hello | × static |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for row in run.rows:
-        f = row.load
-        lines.append(
-            f"| {row.name} | {_num(f and f.rps, ',.0f')} | {_num(f and f.p50_ms, '.2f')} | "
-            f"{_num(f and f.p99_ms, '.2f')} | {_num(f and f.errors, 'd')} | "
-            f"{_num(row.cpu_ms, '.2f')} | {_num(row.rss_mib, '.1f')} | "
-            f"{_num(row.vs_hello, '.2f')} | {_num(row.vs_static, '.2f')} |"
-        )
-    if run.scale:
-        lines += ["", "| scale (page cache off, 1 connection, best of 5 rounds) | site | p50 ms "
-                  "| p99 ms | CPU ms/req |",
-                  "|---|---|---:|---:|---:|"]  # fmt: skip
-        for entry in run.scale:
-            lines.append(f"| {entry['page']} | {entry['site']} | {entry['p50_ms']:.2f} | "
-                         f"{entry['p99_ms']:.2f} | {entry.get('cpu_ms', 0):.1f} |")  # fmt: skip
-    lines += ["", "| check | result | detail |", "|---|---|---|"]
-    for name, ok, detail, decisive in run.checks:
-        verdict = "ok" if ok else ("FAIL" if decisive else "not met (--quick: not decisive)")
-        lines.append(f"| {name} | {verdict} | {detail} |")
-    notes = run.notes + [f"{row.name}: {row.note}" for row in run.rows if row.note]
-    if notes:
-        lines += [""] + [f"- {note}" for note in notes]
-    return "\n".join(lines)
-
-
-def save(run: Run, out: Path | None) -> Path:
-    data = asdict(run)
-    for row, raw in zip(run.rows, data["rows"], strict=True):
-        if row.load is not None:
-            raw["load"]["rps"] = row.load.rps
-    data["ok"] = run.ok
-    if out is None:
-        RESULTS.mkdir(exist_ok=True)
-        out = RESULTS / f"{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}-{run.mode}.json"
-    out.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
-    return out
 
 
 def main(argv: list[str] | None = None) -> int:

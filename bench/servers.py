@@ -115,16 +115,14 @@ def nginx_binary() -> str | None:
     )
 
 
-def nginx_config(prefix: Path, servers: str, *, workers: int, cache_zone: bool) -> str:
+def nginx_config(prefix: Path, servers: str, *, workers: int) -> str:
     """A self-contained nginx.conf under `prefix`: its own pid file, logs and temporary paths."""
     user = "user root;\n" if os.geteuid() == 0 else ""
-    zone = ""
-    if cache_zone:
-        # deploy/nginx-cache.conf names this zone; production declares it the same way.
-        zone = (
-            f"proxy_cache_path {prefix}/cache levels=1:2 keys_zone=causerie:10m "
-            "max_size=256m inactive=10m use_temp_path=off;\n"
-        )
+    # deploy/nginx-cache.conf names this zone; production declares it the same way.
+    zone = (
+        f"proxy_cache_path {prefix}/cache levels=1:2 keys_zone=causerie:10m "
+        "max_size=256m inactive=10m use_temp_path=off;\n"
+    )
     temp = "\n".join(
         f"    {kind}_temp_path {prefix}/tmp/{kind};"  # noqa: S108 (under our own prefix)
         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")

@@ -242,7 +242,7 @@ def build_site(
 
 
 def _post_row(post: m.Post, post_id: int, author_id: int, published, rng) -> dict:
-    row = {
+    return {
         "id": post_id,
         "title": post.title,
         "slug": post.slug,
@@ -258,10 +258,8 @@ def _post_row(post: m.Post, post_id: int, author_id: int, published, rng) -> dic
         "updated_at": published,
         "allow_comments": True,
         "author_id": author_id,
+        "word_count": post.word_count,
     }
-    if hasattr(m.Post, "word_count"):
-        row["word_count"] = post.word_count
-    return row
 
 
 def _insert_posts(rows: list[dict]) -> None:

@@ -30,7 +30,7 @@ def create_app(
         app.config.update(overrides)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    from . import cache
+    from . import cache, wordpress
     from .comments import tokens
     from .extensions import babel, csrf, db, login_manager, migrate
     from .kernel import database, errors, i18n, security, settings
@@ -55,6 +55,7 @@ def create_app(
     templating.init_app(app)
     errors.init_app(app, moved_to=moved_to)  # a 404 looks up the old address first
     cli.init_app(app)
+    wordpress.init_app(app)
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)

@@ -62,6 +62,12 @@ class Author(UserMixin, db.Model):
         return check_password_hash(self.password_hash, password)
 
 
+def unusable_password_hash() -> str:
+    """The hash of a random password nobody is told: the author must be given a real one
+    (`flask set-password`) to log in. 256 random bits need no slow hash, so one round does."""
+    return generate_password_hash(secrets.token_urlsafe(32), method="pbkdf2:sha256:1")
+
+
 post_tags = Table(
     "post_tags",
     db.metadata,

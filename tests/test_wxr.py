@@ -1,4 +1,4 @@
-"""Tests for the WordPress export parser and the WordPress display filters in cms.wxr."""
+"""Tests for the WordPress export parser and the WordPress display filters in cms.wordpress."""
 
 import dataclasses
 import io
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cms.wxr import (
+from cms.wordpress import (
     WXRAuthor,
     WXRComment,
     WXRError,
@@ -431,7 +431,7 @@ def test_escaped_and_unknown_brackets_are_left_alone():
 
 # --- WordPress's theme unit test data -------------------------------------------------------
 #
-# Counted independently of cms.wxr, with regular expressions over the raw file (no XML parser):
+# Counted apart from cms.wordpress, with regular expressions over the raw file (no XML parser):
 #   186 <item>s: 58 posts, 21 pages, 37 attachments, 70 nav_menu_items
 #   posts and pages by wp:status: 77 publish, 1 draft (id 1164, empty post_name),
 #     1 future (id 1153), none in the trash

@@ -10,7 +10,6 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 
-from .. import wxr_import
 from ..authors import author_count, find_author
 from ..extensions import db
 from ..kernel.settings import ensure_settings_row, site_settings
@@ -144,6 +143,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(health.check_command)
     app.cli.add_command(backup.backup_command)
     app.cli.add_command(backup.restore_command)
-    app.cli.add_command(wxr_import.import_wxr_command)
     app.cli.add_command(json_export.export_command)
     app.cli.add_command(json_export.import_json_command)

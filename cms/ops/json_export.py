@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..clock import utcnow
 from ..extensions import db
 from ..kernel.database import reading_only
-from ..wxr_import import unusable_password_hash
+from ..models import unusable_password_hash
 from .health import migration_revisions
 
 FORMAT = "causerie-export"

@@ -1,28 +1,20 @@
-"""Import a WordPress export (WXR): posts, pages, authors, tags, comments and their old addresses."""
+"""Import a WordPress export in one transaction: posts, pages, authors, tags, comments and
+their old addresses."""
 
 from __future__ import annotations
 
 import re
-import secrets
-from collections import Counter
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-import click
-from flask import current_app
-from flask.cli import with_appcontext
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.security import generate_password_hash
 
-from . import markup
-from .clock import utcnow
-from .extensions import db
-from .kernel.settings import site_settings
-from .kernel.text import counted, slugify
-from .models import (
+from .. import markup
+from ..clock import utcnow
+from ..extensions import db
+from ..kernel.settings import site_settings
+from ..kernel.text import slugify
+from ..models import (
     APPROVED,
     DRAFT,
     PAGE,
@@ -35,74 +27,17 @@ from .models import (
     Post,
     Redirect,
     Tag,
+    unusable_password_hash,
 )
-from .posts import is_reserved_page_slug, post_url, render, render_key
-from .redirects import normalise_path, path_of_url
-from .wxr import (
-    WXRAuthor,
-    WXRComment,
-    WXRError,
-    WXRExport,
-    WXRItem,
-    has_blocks,
-    parse_wxr,
-    strip_shortcodes,
-    wpautop,
-)
+from ..posts import is_reserved_page_slug, post_url, render, render_key
+from ..redirects import normalise_path, path_of_url
+from .content import comment_source, post_source
+from .parser import parse_wxr
+from .records import WXRAuthor, WXRComment, WXRExport, WXRItem
+from .report import ImportReport
 
-# WordPress's more tag, with or without the link text it may carry ("<!--more Read on-->").
-_WP_MORE = re.compile(r"<!--\s*more(?:\s[^>]*?)?\s*-->", re.IGNORECASE)
 _COMMENT_STATUS = {"approved": APPROVED, "pending": PENDING, "spam": SPAM}
 UNCATEGORIZED = "uncategorized"
-
-
-@dataclass
-class ImportReport:
-    """What an import did: counts of what was created, and everything left out with its reason."""
-
-    site_title: str = ""
-    site_url: str = ""
-    posts: int = 0
-    pages: int = 0
-    states: Counter[str] = field(default_factory=Counter)
-    comments: Counter[str] = field(default_factory=Counter)
-    replies: int = 0
-    closed: int = 0
-    authors_created: list[str] = field(default_factory=list)
-    authors_matched: list[str] = field(default_factory=list)
-    tags_created: int = 0
-    redirects: int = 0
-    skipped: list[tuple[str, str]] = field(default_factory=list)
-
-    def lines(self, *, verbose: bool = False) -> list[str]:
-        """The report as a user reads it on the terminal."""
-        states = ", ".join(f"{count} {state}" for state, count in sorted(self.states.items()))
-        statuses = ", ".join(f"{count} {status}" for status, count in sorted(self.comments.items()))
-        lines = [
-            f"From {self.site_title or 'WordPress'} ({self.site_url or 'no address'}):",
-            f"  {counted(self.posts, 'post')} and {counted(self.pages, 'page')}"
-            + (f" ({states})" if states else ""),
-            f"  {counted(sum(self.comments.values()), 'comment')}"
-            + (f" ({statuses}), {self.replies} of them replies" if statuses else ""),
-            f"  {self.closed} posts and pages with comments closed",
-            f"  {counted(self.tags_created, 'new tag')}, "
-            f"{counted(self.redirects, 'old address', 'old addresses')} redirected",
-        ]
-        if self.authors_matched:
-            lines.append(f"  existing authors kept: {', '.join(self.authors_matched)}")
-        if self.authors_created:
-            lines.append(f"  new authors: {', '.join(self.authors_created)}")
-            lines.append(
-                "  New authors cannot log in until they have a password: "
-                "flask --app app set-password NAME"
-            )
-        if self.skipped:
-            lines.append(f"Skipped {len(self.skipped)}:")
-            reasons = Counter(reason for _, reason in self.skipped)
-            lines += [f"  {count} × {reason}" for reason, count in reasons.most_common()]
-            if verbose:
-                lines += [f"    - {what}: {reason}" for what, reason in self.skipped]
-        return lines
 
 
 def import_wxr(source: str | Path | bytes, *, dry_run: bool = False) -> ImportReport:
@@ -124,12 +59,6 @@ def import_wxr(source: str | Path | bytes, *, dry_run: bool = False) -> ImportRe
     else:
         db.session.commit()
     return report
-
-
-def unusable_password_hash() -> str:
-    """The hash of a random password nobody is told: the author must be given a real one
-    (`flask set-password`) to log in. 256 random bits need no slow hash, so one round does."""
-    return generate_password_hash(secrets.token_urlsafe(32), method="pbkdf2:sha256:1")
 
 
 class _Importer:
@@ -344,111 +273,3 @@ def base_slug(item: WXRItem, title: str) -> str:
 def _label(item: WXRItem) -> str:
     title = markup.plain_text(item.title)
     return f"{item.kind} '{title}' (id {item.wp_id})" if title else f"{item.kind} (id {item.wp_id})"
-
-
-def post_source(content_html: str, language: str) -> str:
-    """A WordPress post's HTML as the post's Markdown source: shaped as WordPress showed it,
-    sanitized, with its more tag kept (Markdown passes the HTML through, so it stays editable)."""
-    parts = _WP_MORE.split(content_html, maxsplit=1)
-    if not has_blocks(content_html):
-        parts = [wpautop(strip_shortcodes(part)) for part in parts]
-    return f"\n\n{markup.MORE_MARKER}\n\n".join(
-        markup.sanitize_html(part, language) for part in parts
-    ).strip()
-
-
-# Inline elements of a comment and their Markdown marks; blocks become paragraphs.
-_INLINE_MARKS = {"em": "*", "i": "*", "strong": "**", "b": "**", "code": "`"}
-_COMMENT_BLOCKS = frozenset(
-    {"p", "div", "ul", "ol", "li", "pre", "table", "tr", "h1", "h2", "h3", "h4", "h5", "h6"}
-)
-
-
-class _CommentText(HTMLParser):
-    """Turns a WordPress comment's HTML into the Markdown a reader would have typed."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.buffers: list[list[str]] = [[]]
-        self.open: list[tuple[str, str]] = []  # (tag, href) of the elements with a buffer
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _INLINE_MARKS or tag in ("a", "blockquote"):
-            self.open.append((tag, dict(attrs).get("href") or ""))
-            self.buffers.append([])
-        elif tag == "br":
-            self.buffers[-1].append("\n")
-        elif tag == "img":
-            self.buffers[-1].append(dict(attrs).get("alt") or "")
-        elif tag in _COMMENT_BLOCKS:
-            self.buffers[-1].append("\n\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if any(open_tag == tag for open_tag, _ in self.open):
-            while self.open:
-                open_tag, _ = self.open[-1]
-                self._close()
-                if open_tag == tag:
-                    break
-        elif tag in _COMMENT_BLOCKS:
-            self.buffers[-1].append("\n\n")
-
-    def handle_data(self, data: str) -> None:
-        self.buffers[-1].append(data)
-
-    def _close(self) -> None:
-        tag, href = self.open.pop()
-        inner = "".join(self.buffers.pop())
-        if tag == "blockquote":
-            lines = _tidy(inner).splitlines()
-            text = "\n\n" + "\n".join(f"> {line}".rstrip() for line in lines) + "\n\n"
-        elif tag == "a":
-            text = inner
-            if href.startswith(("http://", "https://")) and inner.strip():
-                text = f"[{inner.strip()}]({href})"
-        else:
-            mark = _INLINE_MARKS[tag]
-            text = f"{mark}{inner.strip()}{mark}" if inner.strip() else inner
-        self.buffers[-1].append(text)
-
-    def text(self) -> str:
-        self.close()
-        while self.open:
-            self._close()
-        return _tidy("".join(self.buffers[0]))
-
-
-def _tidy(text: str) -> str:
-    """Lines without surrounding spaces (an indented line would be code) and at most one blank line."""
-    lines = [line.strip() for line in text.splitlines()]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-
-
-def comment_source(html: str) -> str:
-    """A WordPress comment (HTML with WordPress's line breaks) as a Causerie comment's Markdown."""
-    parser = _CommentText()
-    parser.feed(html)
-    return parser.text()
-
-
-@click.command("import-wxr")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Show what would be imported, and save nothing.")
-@click.option("--verbose", "-v", is_flag=True, help="List every skipped item.")
-@with_appcontext
-def import_wxr_command(file: Path, dry_run: bool, verbose: bool) -> None:
-    """Import a WordPress export (Tools > Export in WordPress): posts, pages and comments."""
-    try:
-        # Post addresses are built with url_for, which needs a request outside of SERVER_NAME.
-        with current_app.test_request_context():
-            report = import_wxr(file, dry_run=dry_run)
-    except WXRError as err:
-        raise click.ClickException(f"{err}. Nothing was imported.") from err
-    except SQLAlchemyError as err:
-        raise click.ClickException(
-            f"The import failed and was undone, nothing was saved: {err.__class__.__name__}: "
-            f"{getattr(err, 'orig', None) or err}"
-        ) from err
-    for line in report.lines(verbose=verbose):
-        click.echo(line)
-    click.echo("Dry run: nothing was saved." if dry_run else "Import complete.")

@@ -1,0 +1,101 @@
+"""What a benchmark run measured (its rows, checks and notes), as a Markdown table and as JSON."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from . import load
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+@dataclass
+class Row:
+    name: str
+    load: load.Load | None = None
+    cpu_ms: float | None = None  # server CPU per request, all of the server's processes
+    rss_mib: float | None = None  # largest worker
+    vs_hello: float | None = None
+    vs_static: float | None = None
+    note: str = ""
+
+
+@dataclass
+class Run:
+    mode: str
+    workers: int
+    machine: dict
+    started: str
+    rows: list[Row] = field(default_factory=list)
+    scale: list[dict] = field(default_factory=list)
+    # (name, passed, detail, decisive): with --quick only what is not a timing decides.
+    checks: list[tuple[str, bool, str, bool]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    figures: dict = field(default_factory=dict)
+
+    def check(self, name: str, ok: bool, detail: str, *, target: bool = False) -> None:
+        """Record a check. With --quick (a loaded CI machine, a second per load) the issue's
+        targets are shown but do not fail the run; behaviour (errors, lost comments, 304s,
+        freshness) always does."""
+        self.checks.append((name, ok, detail, not (target and self.mode == "quick")))
+
+    @property
+    def ok(self) -> bool:
+        return all(ok for _, ok, _, decisive in self.checks if decisive)
+
+
+def _num(value: float | None, spec: str) -> str:
+    return "–" if value is None else format(value, spec)
+
+
+def table(run: Run) -> str:
+    """The run as Markdown: the load table, the scale table, the checks."""
+    before = run.figures.get("load_average_before", (0, 0, 0))[0]
+    after = run.figures.get("load_average_after", (0, 0, 0))[0]
+    lines = [
+        f"Run: {run.started}, mode {run.mode}, {run.workers} gunicorn sync workers; machine: "
+        f"{run.machine['nproc']} CPUs ({run.machine['cpu']}), {run.machine['ram_gib']} GiB RAM; "
+        f"load average {before:.1f} before, {after:.1f} after",
+        "",
+        "| load | req/s | p50 ms | p99 ms | errors | CPU ms/req | RSS MiB/worker | × hello | × static |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in run.rows:
+        f = row.load
+        lines.append(
+            f"| {row.name} | {_num(f and f.rps, ',.0f')} | {_num(f and f.p50_ms, '.2f')} | "
+            f"{_num(f and f.p99_ms, '.2f')} | {_num(f and f.errors, 'd')} | "
+            f"{_num(row.cpu_ms, '.2f')} | {_num(row.rss_mib, '.1f')} | "
+            f"{_num(row.vs_hello, '.2f')} | {_num(row.vs_static, '.2f')} |"
+        )
+    if run.scale:
+        lines += ["", "| scale (page cache off, 1 connection, best of 5 rounds) | site | p50 ms "
+                  "| p99 ms | CPU ms/req |",
+                  "|---|---|---:|---:|---:|"]  # fmt: skip
+        for entry in run.scale:
+            lines.append(f"| {entry['page']} | {entry['site']} | {entry['p50_ms']:.2f} | "
+                         f"{entry['p99_ms']:.2f} | {entry.get('cpu_ms', 0):.1f} |")  # fmt: skip
+    lines += ["", "| check | result | detail |", "|---|---|---|"]
+    for name, ok, detail, decisive in run.checks:
+        verdict = "ok" if ok else ("FAIL" if decisive else "not met (--quick: not decisive)")
+        lines.append(f"| {name} | {verdict} | {detail} |")
+    notes = run.notes + [f"{row.name}: {row.note}" for row in run.rows if row.note]
+    if notes:
+        lines += [""] + [f"- {note}" for note in notes]
+    return "\n".join(lines)
+
+
+def save(run: Run, out: Path | None) -> Path:
+    data = asdict(run)
+    for row, raw in zip(run.rows, data["rows"], strict=True):
+        if row.load is not None:
+            raw["load"]["rps"] = row.load.rps
+    data["ok"] = run.ok
+    if out is None:
+        RESULTS.mkdir(exist_ok=True)
+        out = RESULTS / f"{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}-{run.mode}.json"
+    out.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+    return out
