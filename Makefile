@@ -66,9 +66,10 @@ run: install
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 # An author who can log in: `make author NAME=alice` (asks for the password twice).
+# NAME reaches the shell as an environment variable, so quotes or a $ in it stay as typed.
 author: install
-	@test -n "$(NAME)" || { echo 'Say who: make author NAME=alice'; exit 2; }
-	$(FLASK) create-author '$(NAME)'
+	@test -n "$$NAME" || { echo 'Say who: make author NAME=alice'; exit 2; }
+	$(FLASK) create-author "$$NAME"
 
 # The production server: gunicorn on 127.0.0.1:8000 (deploy/gunicorn.conf.py), behind nginx.
 serve: install
