@@ -35,12 +35,19 @@ def new_session_token() -> str:
     return secrets.token_hex(16)
 
 
+# Lengths of the columns people type into: forms, imports and scripts read them from here.
+TITLE_MAX = 200  # a post's or page's title
+USERNAME_MAX, DISPLAY_NAME_MAX = 64, 120
+COMMENT_NAME_MAX, COMMENT_EMAIL_MAX, COMMENT_WEBSITE_MAX = 100, 254, 500
+IP_MAX = 45  # the longest IPv6 address written out
+
+
 class Author(UserMixin, db.Model):
     __tablename__ = "authors"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(64), unique=True)
-    display_name: Mapped[str] = mapped_column(String(120))
+    username: Mapped[str] = mapped_column(String(USERNAME_MAX), unique=True)
+    display_name: Mapped[str] = mapped_column(String(DISPLAY_NAME_MAX))
     password_hash: Mapped[str] = mapped_column(String(256))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Part of the identity kept in the session cookie: a new token at logout or a password change
@@ -104,10 +111,10 @@ class Comment(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="SET NULL"))
-    author_name: Mapped[str] = mapped_column(String(100))
+    author_name: Mapped[str] = mapped_column(String(COMMENT_NAME_MAX))
     # Stored lowercased; indexed because first-comment moderation looks commenters up by it.
-    author_email: Mapped[str] = mapped_column(String(254), default="", index=True)
-    author_website: Mapped[str] = mapped_column(String(500), default="")
+    author_email: Mapped[str] = mapped_column(String(COMMENT_EMAIL_MAX), default="", index=True)
+    author_website: Mapped[str] = mapped_column(String(COMMENT_WEBSITE_MAX), default="")
     body: Mapped[str] = mapped_column(Text)
     # Finds the same words posted twice on a post; filled in from the body on insert.
     fingerprint: Mapped[str] = mapped_column(String(64), default=_fingerprint_default)
@@ -116,7 +123,7 @@ class Comment(db.Model):
     status: Mapped[str] = mapped_column(String(10), default=PENDING, index=True)
     # Why the spam defences held or refused it, shown to the author in the moderation queue.
     reason: Mapped[str] = mapped_column(String(200), default="")
-    ip: Mapped[str] = mapped_column(String(45), default="")
+    ip: Mapped[str] = mapped_column(String(IP_MAX), default="")
     # Where an imported comment came from ("wxr:<site>#comment-<id>"): importing it again finds it.
     import_key: Mapped[str | None] = mapped_column(String(300), unique=True, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -134,7 +141,7 @@ class Post(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    title: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(TITLE_MAX))
     slug: Mapped[str] = mapped_column(String(200), unique=True)
     body: Mapped[str] = mapped_column(Text, default="")
     # Rendered once when saved; render_key names the renderer version and language that made them.
@@ -265,7 +272,7 @@ class CommentEvent(db.Model):
     decision: Mapped[str] = mapped_column(String(20), default="refused")
     # A reason code ("honeypot", "too-fast", "duplicate"...), described in the author's language.
     reason: Mapped[str] = mapped_column(String(200), default="")
-    ip: Mapped[str] = mapped_column(String(45), default="")
+    ip: Mapped[str] = mapped_column(String(IP_MAX), default="")
 
     post: Mapped[Post | None] = relationship()
 

@@ -17,7 +17,17 @@ from ..clock import utcnow
 from ..extensions import db
 from ..kernel import throttle
 from ..kernel.settings import site_settings
-from ..models import APPROVED, PENDING, SPAM, Comment, CommentEvent, Post, body_fingerprint
+from ..models import (
+    APPROVED,
+    COMMENT_NAME_MAX,
+    IP_MAX,
+    PENDING,
+    SPAM,
+    Comment,
+    CommentEvent,
+    Post,
+    body_fingerprint,
+)
 
 # Reason codes, stored on held comments and refusals as "code" or "code:detail" and described
 # to the author in the site's language when shown.
@@ -212,9 +222,9 @@ def record_refusal(post: Post, name: str, why: str) -> None:
     db.session.add(
         CommentEvent(
             post_id=post.id,
-            author_name=name[:100],
+            author_name=name[:COMMENT_NAME_MAX],
             reason=why[:200],
-            ip=(request.remote_addr or "")[:45],
+            ip=(request.remote_addr or "")[:IP_MAX],
         )
     )
     db.session.execute(delete(CommentEvent).where(CommentEvent.at < utcnow() - REFUSALS_KEPT))

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from ..authors import author_count, find_author
 from ..extensions import db
 from ..kernel.settings import ensure_settings_row, site_settings
-from ..models import PENDING, Author, Comment
+from ..models import PENDING, USERNAME_MAX, Author, Comment
 from . import backup, health, json_export
 
 INSTANCE_CONFIG = """\
@@ -73,8 +73,8 @@ def init_command() -> None:
 def create_author_command(username: str, display_name: str | None, password: str) -> None:
     """Create an author who can log in to the editor."""
     username = username.strip()
-    if not username or len(username) > 64:
-        raise click.BadParameter("must be 1 to 64 characters", param_hint="USERNAME")
+    if not username or len(username) > USERNAME_MAX:
+        raise click.BadParameter(f"must be 1 to {USERNAME_MAX} characters", param_hint="USERNAME")
     check_password_length(password)
     if find_author(username) is not None:
         raise click.ClickException(f"An author named {username!r} already exists.")

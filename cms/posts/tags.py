@@ -28,8 +28,12 @@ def parse_tag_names(text: str) -> list[str]:
 
 
 def tags_named(names: list[str]) -> list[Tag]:
-    """The tags with these names, created on the fly when missing (matched by slug)."""
-    wanted = {slugify(name): name for name in names}
+    """The tags with these names, in their order, created when missing (matched by slug; a new
+    one is added to the session without an id until it is flushed)."""
+    wanted: dict[str, str] = {}
+    for name in names:
+        if slug := slugify(name):
+            wanted.setdefault(slug, tag_name(name))  # the first spelling of a slug wins
     existing = {
         tag.slug: tag for tag in db.session.scalars(select(Tag).where(Tag.slug.in_(wanted)))
     }

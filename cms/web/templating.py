@@ -7,9 +7,9 @@ from markupsafe import Markup
 
 from .. import markup
 from ..comments import spam
+from ..comments.fields import linkable_website
 from ..kernel.settings import site_settings
 from ..posts import nav_pages, post_url
-from .forms import linkable_website
 
 
 def typeset(text: str) -> Markup:

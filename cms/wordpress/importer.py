@@ -16,12 +16,19 @@ from ..kernel.settings import site_settings
 from ..kernel.text import slugify
 from ..models import (
     APPROVED,
+    COMMENT_EMAIL_MAX,
+    COMMENT_NAME_MAX,
+    COMMENT_WEBSITE_MAX,
+    DISPLAY_NAME_MAX,
     DRAFT,
+    IP_MAX,
     PAGE,
     PENDING,
     POST,
     PUBLISHED,
     SPAM,
+    TITLE_MAX,
+    USERNAME_MAX,
     Author,
     Comment,
     Post,
@@ -29,7 +36,7 @@ from ..models import (
     Tag,
     unusable_password_hash,
 )
-from ..posts import is_reserved_page_slug, post_url, render, render_key
+from ..posts import post_url, render, render_key, tags_named, unique_slug
 from ..redirects import normalise_path, path_of_url
 from .content import comment_source, post_source
 from .parser import parse_wxr
@@ -118,7 +125,7 @@ class _Importer:
                 known[login] = WXRAuthor(login, "", login)
         authors = {}
         for login, wxr_author in known.items():
-            username = login[:64]
+            username = login[:USERNAME_MAX]
             if not username:
                 continue
             author = existing.get(username.lower())
@@ -127,7 +134,7 @@ class _Importer:
             else:
                 author = Author(
                     username=username,
-                    display_name=(wxr_author.display_name or username)[:120],
+                    display_name=(wxr_author.display_name or username)[:DISPLAY_NAME_MAX],
                     password_hash=unusable_password_hash(),
                 )
                 db.session.add(author)
@@ -138,25 +145,19 @@ class _Importer:
 
     def _tags(self) -> dict[str, Tag]:
         """Every tag the new items need, by slug; created when missing ("Uncategorized" is not)."""
-        wanted: dict[str, str] = {}
-        for item in self.export.items:
-            for name in item.tags:
-                slug = slugify(name)
-                if slug and slug != UNCATEGORIZED:
-                    wanted.setdefault(slug, " ".join(name.split())[:80])
-        tags = {
-            tag.slug: tag for tag in db.session.scalars(select(Tag).where(Tag.slug.in_(wanted)))
-        }
-        for slug, name in wanted.items():
-            if slug not in tags:
-                tags[slug] = Tag(name=name, slug=slug)
-                db.session.add(tags[slug])
-                self.report.tags_created += 1
+        names = [
+            name
+            for item in self.export.items
+            for name in item.tags
+            if slugify(name) != UNCATEGORIZED
+        ]
+        tags = {tag.slug: tag for tag in tags_named(names)}
+        self.report.tags_created += sum(tag.id is None for tag in tags.values())
         return tags
 
     def _add_post(self, item: WXRItem) -> Post:
-        title = markup.plain_text(item.title)[:200]
-        slug = self._unique_slug(base_slug(item, title), page=item.kind == "page")
+        title = markup.plain_text(item.title)[:TITLE_MAX]
+        slug = unique_slug(base_slug(item, title), page=item.kind == "page", taken=self.slugs)
         title = title or slug.replace("-", " ").capitalize()
         date = item.date_gmt or utcnow()
         post = Post(
@@ -186,15 +187,6 @@ class _Importer:
         self.report.closed += not item.comments_open
         self._add_redirects(item, post)
         return post
-
-    def _unique_slug(self, base: str, *, page: bool) -> str:
-        """base, or base-2, base-3...: the first slug no post uses (nor the site, for a page)."""
-        slug, n = base, 1
-        while slug in self.slugs or (page and is_reserved_page_slug(slug)):
-            n += 1
-            slug = f"{base}-{n}"
-        self.slugs.add(slug)
-        return slug
 
     def _add_redirects(self, item: WXRItem, post: Post) -> None:
         """The item's old permalink, and /?p=ID (/?page_id=ID for pages), point to the post."""
@@ -229,14 +221,14 @@ class _Importer:
             body = comment_source(wxr_comment.body)
             comment = Comment(
                 post=post,
-                author_name=wxr_comment.author[:100],
-                author_email=wxr_comment.email.lower()[:254],
-                author_website=wxr_comment.url[:500],
+                author_name=wxr_comment.author[:COMMENT_NAME_MAX],
+                author_email=wxr_comment.email.lower()[:COMMENT_EMAIL_MAX],
+                author_website=wxr_comment.url[:COMMENT_WEBSITE_MAX],
                 body=body,
                 body_html=markup.render_comment(body, self.language),
                 render_key=render_key(self.language),
                 status=_COMMENT_STATUS[wxr_comment.status],
-                ip=wxr_comment.ip[:45],
+                ip=wxr_comment.ip[:IP_MAX],
                 created_at=wxr_comment.date_gmt,
                 import_key=key,
             )

@@ -23,7 +23,7 @@ from ...authors import find_author
 from ...extensions import db
 from ...kernel import throttle
 from ...kernel.http import safe_next
-from ...models import Author
+from ...models import USERNAME_MAX, Author
 from .forms import LoginForm
 
 bp = Blueprint("auth", __name__)
@@ -54,7 +54,7 @@ def init_login(login_manager: LoginManager, app: Flask) -> None:
 
 
 def _throttle_keys(username: str) -> tuple[str, str]:
-    return f"login-client:{request.remote_addr}", f"login-account:{username.lower()[:64]}"
+    return f"login-client:{request.remote_addr}", f"login-account:{username.lower()[:USERNAME_MAX]}"
 
 
 def _is_throttled(username: str) -> bool:

@@ -24,14 +24,15 @@ from wtforms.validators import (
 from ...clock import is_timezone, timezone_names
 from ...extensions import db
 from ...kernel.text import is_valid_slug
-from ...models import DRAFT, POST, PUBLISHED, Post
+from ...models import DRAFT, POST, PUBLISHED, TITLE_MAX, Post
 from ...posts import is_reserved_page_slug
 
+BODY_MAX = 1_000_000  # characters of a post's Markdown
 LOCAL_DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 
 
 class PostForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=TITLE_MAX)])
     slug = StringField(
         _l("Address (slug)"),
         # Blank counts as empty (made from the title): Optional() would let "\t" through unchecked.
@@ -41,7 +42,7 @@ class PostForm(FlaskForm):
             "Lowercase letters, digits and hyphens. Left empty, it is made from the title."
         ),
     )
-    body = TextAreaField(_l("Text (Markdown)"), validators=[Length(max=1_000_000)])
+    body = TextAreaField(_l("Text (Markdown)"), validators=[Length(max=BODY_MAX)])
     tags = StringField(
         _l("Tags"), validators=[Length(max=1000)], description=_l("Separated by commas.")
     )

@@ -12,6 +12,8 @@ from wtforms.validators import ValidationError
 
 from ...extensions import csrf
 from ...kernel.text import normalize_newlines
+from ...models import TITLE_MAX
+from .forms import BODY_MAX
 
 
 def wants_json() -> bool:
@@ -59,9 +61,6 @@ def checks_csrf_itself(view: Callable) -> Callable:
 
     csrf.exempt(checked)
     return checked
-
-
-TITLE_MAX, BODY_MAX = 200, 1_000_000
 
 
 def json_text() -> tuple[dict, str, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, current_app, request, session
 from itsdangerous import BadData, URLSafeSerializer
 
-from ..forms import EMAIL_MAX, NAME_MAX, WEBSITE_MAX
+from ...comments.fields import EMAIL_MAX, NAME_MAX, WEBSITE_MAX
 
 COOKIE = "commenter"
 COOKIE_MAX_AGE = 365 * 24 * 3600

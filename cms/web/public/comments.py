@@ -23,7 +23,7 @@ from ...comments.thread import (
 from ...extensions import csrf, db
 from ...kernel.http import origin_is_foreign
 from ...kernel.settings import site_settings
-from ...models import APPROVED, Comment, Post
+from ...models import APPROVED, IP_MAX, Comment, Post
 from ..forms import CommentForm
 from .commenter import add_own_comment, forget_details, own_comment_ids, remember_details
 from .loaders import visible_post_or_404
@@ -92,7 +92,7 @@ def new_comment(post: Post, form: CommentForm) -> Comment:
         author_email=form.email.data,
         author_website=form.website.data,
         body=form.body.data,
-        ip=(request.remote_addr or "")[:45],
+        ip=(request.remote_addr or "")[:IP_MAX],
     )
     # Only an opening "@Name" names an earlier comment: other bodies need not read them all.
     earlier = (

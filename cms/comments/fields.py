@@ -1,0 +1,56 @@
+"""What a comment's fields may hold, and how typed values are cleaned: one rule for the public
+form, the author's edits and imports."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from ..kernel.text import normalize_newlines
+from ..models import COMMENT_EMAIL_MAX, COMMENT_NAME_MAX, COMMENT_WEBSITE_MAX
+
+NAME_MAX, EMAIL_MAX, WEBSITE_MAX = COMMENT_NAME_MAX, COMMENT_EMAIL_MAX, COMMENT_WEBSITE_MAX
+BODY_MAX = 5000  # characters of a comment's text
+
+# Control characters other than tab and newline have no business in a comment.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Deliberately simple: a local part without spaces or markup characters, and a dotted domain.
+EMAIL_RE = re.compile(r"[^@\s<>()\[\]\\,;:\"`]+@[\w-]+(?:\.[\w-]+)+")
+# A typed "example.com/blog" is read as https://example.com/blog.
+_BARE_DOMAIN_RE = re.compile(r"[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}(?:[/?#:]|$)", re.IGNORECASE)
+_URL_FORBIDDEN_RE = re.compile(r"[\s\"'<>`\\]")
+
+
+def one_line(value: str | None) -> str:
+    """A name or address as one trimmed line: control characters dropped, spaces collapsed."""
+    return " ".join(_CONTROL_RE.sub("", value or "").split())
+
+
+def clean_text(value: str | None) -> str:
+    """A comment body with Unix line ends, no control characters, and no blank edges."""
+    return _CONTROL_RE.sub("", normalize_newlines(value or "")).strip()
+
+
+def lowercase(value: str | None) -> str:
+    return (value or "").lower()
+
+
+def normalize_website(value: str | None) -> str:
+    value = one_line(value)
+    return f"https://{value}" if _BARE_DOMAIN_RE.match(value) else value
+
+
+def is_web_address(value: str) -> bool:
+    """An absolute http(s) address with a host, and nothing that could break out of an attribute."""
+    if _URL_FORBIDDEN_RE.search(value):
+        return False
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def linkable_website(value: str | None) -> str:
+    """The address when it is safe to link to, else "" (imported comments were never checked)."""
+    return value if value and is_web_address(value) else ""
