@@ -68,7 +68,7 @@ def media():
     )
     usage = posts_using([item.name for item in page.items])
     return render_template(
-        "editor/media.html",
+        "desk/media/list.html",
         page=page,
         usage=usage,
         thumbnail_size=thumbnail_size,
@@ -91,7 +91,7 @@ def delete_upload(upload_id: int):
         flash(_("The image %(name)s was deleted.", name=item.name), "success")
         return redirect(url_for("editor.media"))
     return render_template(
-        "editor/media_delete.html",
+        "desk/media/delete.html",
         upload=item,
         used_by=used_by,
         thumbnail_size=thumbnail_size,

@@ -18,7 +18,7 @@ def pages():
         .where(Post.kind == PAGE)
         .order_by(Post.nav_order.is_(None), Post.nav_order, Post.title, Post.id)
     )
-    return render_template("editor/pages.html", page=db.paginate(query, per_page=50))
+    return render_template("desk/posts/pages.html", page=db.paginate(query, per_page=50))
 
 
 @bp.route("/pages/new", methods=["GET", "POST"])

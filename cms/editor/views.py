@@ -39,7 +39,7 @@ def dashboard():
     newest_first = func.coalesce(Post.published_at, Post.created_at).desc()
     posts = select(Post).where(Post.kind == POST)
     page = db.paginate(posts.order_by(newest_first, Post.id.desc()), per_page=50)
-    return render_template("editor/dashboard.html", page=page)
+    return render_template("desk/posts/list.html", page=page)
 
 
 def unique_slug(base: str, post_id: int | None, *, page: bool = False) -> str:
@@ -182,7 +182,7 @@ def edit_post(post: Post | None, kind: str = POST):
                 flash(saved_message(saved), "success")
                 return redirect(url_for("editor.edit", post_id=saved.id))
     return render_template(
-        "editor/edit.html",
+        "desk/posts/edit.html",
         form=form,
         post=post,
         kind=kind,
@@ -219,7 +219,7 @@ def delete(post_id: int):
         db.session.commit()
         flash(_("“%(title)s” was deleted.", title=title), "success")
         return redirect(url_for("editor.dashboard"))
-    return render_template("editor/delete.html", post=post, form=form)
+    return render_template("desk/posts/delete.html", post=post, form=form)
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -232,4 +232,4 @@ def settings():
         refresh()  # the message below in the language just chosen
         flash(_("Settings saved."), "success")
         return redirect(url_for("editor.settings"))
-    return render_template("editor/settings.html", form=form)
+    return render_template("desk/settings.html", form=form)
