@@ -64,4 +64,19 @@ def restore_revision(post_id: int, revision_id: int):
         when = localized_datetime(revision.created_at)
         flash(_("The revision of %(when)s is the current text again.", when=when), "success")
         return redirect(url_for("editor.edit", post_id=post.id))
-    return render_template("desk/revisions/restore.html", post=post, revision=revision, form=form)
+    return render_template(
+        "desk/confirm.html",
+        form=form,
+        heading=_(
+            "Restore the revision of %(when)s?", when=localized_datetime(revision.created_at)
+        ),
+        message=_(
+            "Its title, “%(title)s”, and its text replace the current ones, on the site too if "
+            "the post is published. The current text stays in the revisions.",
+            title=revision.title,
+        ),
+        action=url_for("editor.restore_revision", post_id=post.id, revision_id=revision.id),
+        cancel=url_for("editor.revision", post_id=post.id, revision_id=revision.id),
+        button=_("Restore"),
+        danger=False,
+    )

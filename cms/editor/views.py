@@ -3,7 +3,7 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import refresh
+from flask_babel import ngettext, refresh
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
@@ -219,7 +219,21 @@ def delete(post_id: int):
         db.session.commit()
         flash(_("“%(title)s” was deleted.", title=title), "success")
         return redirect(url_for("editor.dashboard"))
-    return render_template("desk/posts/delete.html", post=post, form=form)
+    comments = len(post.comments)
+    return render_template(
+        "desk/confirm.html",
+        form=form,
+        heading=_("Delete “%(title)s”?", title=post.title),
+        message=ngettext(
+            "The post and its %(num)d comment will be deleted for good.",
+            "The post and its %(num)d comments will be deleted for good.",
+            comments,
+        )
+        if comments
+        else _("The post will be deleted for good."),
+        action=url_for("editor.delete", post_id=post.id),
+        cancel=url_for("editor.edit", post_id=post.id),
+    )
 
 
 @bp.route("/settings", methods=["GET", "POST"])
