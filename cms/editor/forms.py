@@ -25,9 +25,13 @@ from ..clock import is_timezone, timezone_names
 from ..extensions import db
 from ..models import DRAFT, POST, PUBLISHED, Post
 from ..posts import is_reserved_page_slug
-from ..slugs import is_valid_slug
+from ..slugs import SLUG_PATTERN, is_valid_slug
 
 LOCAL_DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+# The longest image description the upload forms take (the media page's and the editor's).
+ALT_TEXT_MAX = 300
+# The slug rule as a browser checks it: an HTML pattern is anchored at both ends by itself.
+SLUG_PATTERN_HTML = SLUG_PATTERN.pattern.removeprefix("^").removesuffix("$")
 
 
 class PostForm(FlaskForm):
@@ -40,6 +44,7 @@ class PostForm(FlaskForm):
         description=_l(
             "Lowercase letters, digits and hyphens. Left empty, it is made from the title."
         ),
+        render_kw={"pattern": SLUG_PATTERN_HTML},
     )
     body = TextAreaField(_l("Text (Markdown)"), validators=[Length(max=1_000_000)])
     tags = StringField(

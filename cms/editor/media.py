@@ -18,7 +18,7 @@ from ..uploads import (
     store_upload,
 )
 from .fetch import checks_csrf_itself, wants_json
-from .forms import ConfirmForm
+from .forms import ALT_TEXT_MAX, ConfirmForm
 from .views import bp
 
 THUMBNAIL_WIDTH = 120
@@ -73,6 +73,7 @@ def media():
         usage=usage,
         thumbnail_size=thumbnail_size,
         form=ConfirmForm(),
+        alt_max=ALT_TEXT_MAX,
     )
 
 

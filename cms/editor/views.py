@@ -21,7 +21,7 @@ from ..site import localized_datetime, site_settings
 from ..slugs import slugify
 from ..uploads import UploadRefused, image_markdown, store_upload
 from .fetch import session_expired, wants_json
-from .forms import ConfirmForm, PostForm, SettingsForm
+from .forms import ALT_TEXT_MAX, ConfirmForm, PostForm, SettingsForm
 
 bp = Blueprint("editor", __name__)
 
@@ -193,6 +193,7 @@ def edit_post(post: Post | None, kind: str = POST):
         upload=upload,
         upload_markdown=image_markdown(upload, request.form.get("image_alt", "")) if upload else "",
         upload_error=upload_error,
+        alt_max=ALT_TEXT_MAX,
         preview_link=preview_url(post) if post else None,
         preview_expires=link_expires_at(post) if post else None,
         **writing_stats(form.body.data),
