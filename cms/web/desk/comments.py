@@ -62,7 +62,7 @@ def comments():
     ).all()
     refusals = spam.recent_refusals()
     return render_template(
-        "editor/comments.html",
+        "desk/comments/queue.html",
         page=page,
         status=status,
         post_id=post_id,
@@ -121,7 +121,7 @@ def delete_comment(comment_id: int):
         flash(_("Comment by %(name)s deleted.", name=name), "success")
         return redirect(back_to_queue())
     return render_template(
-        "editor/comment_delete.html",
+        "desk/comments/delete.html",
         comments=[comment],
         form=form,
         action=url_for("editor.delete_comment", comment_id=comment.id),
@@ -154,7 +154,7 @@ def edit_comment(comment_id: int):
         flash(_("Comment by %(name)s saved.", name=comment.author_name), "success")
         return redirect(back_to_queue())
     return render_template(
-        "editor/comment_edit.html",
+        "desk/comments/edit.html",
         comment=comment,
         form=form,
         next=safe_next(request.values.get("next")) or url_for("editor.comments"),
@@ -188,7 +188,7 @@ def bulk_comments():
     elif action == "delete":
         refresh_rendering(selected, site_settings().language)
         return render_template(
-            "editor/comment_delete.html",
+            "desk/comments/delete.html",
             comments=selected,
             form=form,
             action=url_for("editor.bulk_comments"),

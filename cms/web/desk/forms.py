@@ -23,12 +23,16 @@ from wtforms.validators import (
 
 from ...clock import is_timezone, timezone_names
 from ...extensions import db
-from ...kernel.text import is_valid_slug
+from ...kernel.text import SLUG_PATTERN, is_valid_slug
 from ...models import DRAFT, POST, PUBLISHED, TITLE_MAX, Post
 from ...posts import is_reserved_page_slug
 
 BODY_MAX = 1_000_000  # characters of a post's Markdown
 LOCAL_DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+# The longest image description the upload forms take (the media page's and the editor's).
+ALT_TEXT_MAX = 300
+# The slug rule as a browser checks it: an HTML pattern is anchored at both ends by itself.
+SLUG_PATTERN_HTML = SLUG_PATTERN.pattern.removeprefix("^").removesuffix("$")
 
 
 class PostForm(FlaskForm):
@@ -41,6 +45,7 @@ class PostForm(FlaskForm):
         description=_l(
             "Lowercase letters, digits and hyphens. Left empty, it is made from the title."
         ),
+        render_kw={"pattern": SLUG_PATTERN_HTML},
     )
     body = TextAreaField(_l("Text (Markdown)"), validators=[Length(max=BODY_MAX)])
     tags = StringField(

@@ -18,7 +18,7 @@ from ...media import (
 )
 from ...models import Upload
 from . import bp
-from .forms import ConfirmForm
+from .forms import ALT_TEXT_MAX, ConfirmForm
 from .script_requests import checks_csrf_itself, wants_json
 
 THUMBNAIL_WIDTH = 120
@@ -68,11 +68,12 @@ def media():
     )
     usage = posts_using([item.name for item in page.items])
     return render_template(
-        "editor/media.html",
+        "desk/media/list.html",
         page=page,
         usage=usage,
         thumbnail_size=thumbnail_size,
         form=ConfirmForm(),
+        alt_max=ALT_TEXT_MAX,
     )
 
 
@@ -91,7 +92,7 @@ def delete_upload(upload_id: int):
         flash(_("The image %(name)s was deleted.", name=item.name), "success")
         return redirect(url_for("editor.media"))
     return render_template(
-        "editor/media_delete.html",
+        "desk/media/delete.html",
         upload=item,
         used_by=used_by,
         thumbnail_size=thumbnail_size,

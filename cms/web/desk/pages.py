@@ -14,7 +14,7 @@ from .posts import edit_post
 @bp.get("/pages")
 def pages():
     """Every page, those in the site navigation first, in its order."""
-    return render_template("editor/pages.html", page=db.paginate(desk_pages(), per_page=50))
+    return render_template("desk/posts/pages.html", page=db.paginate(desk_pages(), per_page=50))
 
 
 @bp.route("/pages/new", methods=["GET", "POST"])

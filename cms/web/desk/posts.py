@@ -3,6 +3,7 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.exc import OperationalError
 
@@ -18,13 +19,13 @@ from ...models import POST, PUBLISHED, Post, Upload, reading_minutes
 from ...posts import PostChanges, desk_posts, parse_tag_names, save_post
 from ...previews import link_expires_at, preview_url
 from . import bp
-from .forms import ConfirmForm, PostForm
+from .forms import ALT_TEXT_MAX, ConfirmForm, PostForm
 
 
 @bp.get("/")
 def dashboard():
     page = db.paginate(desk_posts(), per_page=50)
-    return render_template("editor/dashboard.html", page=page)
+    return render_template("desk/posts/list.html", page=page)
 
 
 def form_data(post: Post) -> dict:
@@ -135,7 +136,7 @@ def edit_post(post: Post | None, kind: str = POST):
                 flash(saved_message(saved), "success")
                 return redirect(url_for("editor.edit", post_id=saved.id))
     return render_template(
-        "editor/edit.html",
+        "desk/posts/edit.html",
         form=form,
         post=post,
         kind=kind,
@@ -146,6 +147,7 @@ def edit_post(post: Post | None, kind: str = POST):
         upload=upload,
         upload_markdown=image_markdown(upload, request.form.get("image_alt", "")) if upload else "",
         upload_error=upload_error,
+        alt_max=ALT_TEXT_MAX,
         preview_link=preview_url(post) if post else None,
         preview_expires=link_expires_at(post) if post else None,
         **writing_stats(form.body.data),
@@ -172,4 +174,18 @@ def delete(post_id: int):
         db.session.commit()
         flash(_("“%(title)s” was deleted.", title=title), "success")
         return redirect(url_for("editor.dashboard"))
-    return render_template("editor/delete.html", post=post, form=form)
+    comments = len(post.comments)
+    return render_template(
+        "desk/confirm.html",
+        form=form,
+        heading=_("Delete “%(title)s”?", title=post.title),
+        message=ngettext(
+            "The post and its %(num)d comment will be deleted for good.",
+            "The post and its %(num)d comments will be deleted for good.",
+            comments,
+        )
+        if comments
+        else _("The post will be deleted for good."),
+        action=url_for("editor.delete", post_id=post.id),
+        cancel=url_for("editor.edit", post_id=post.id),
+    )

@@ -28,7 +28,7 @@ def revision_or_404(post: Post, revision_id: int) -> Revision:
 def revisions(post_id: int):
     post = db.get_or_404(Post, post_id)
     page = db.paginate(revisions_of(post), per_page=50)
-    return render_template("editor/revisions.html", post=post, page=page)
+    return render_template("desk/revisions/list.html", post=post, page=page)
 
 
 @bp.get("/posts/<int:post_id>/revisions/<int:revision_id>")
@@ -37,7 +37,7 @@ def revision(post_id: int, revision_id: int):
     post = db.get_or_404(Post, post_id)
     revision = revision_or_404(post, revision_id)
     return render_template(
-        "editor/revision.html",
+        "desk/revisions/compare.html",
         post=post,
         revision=revision,
         diff=line_diff(revision.body, post.body),
@@ -59,4 +59,19 @@ def restore_revision(post_id: int, revision_id: int):
         when = localized_datetime(revision.created_at)
         flash(_("The revision of %(when)s is the current text again.", when=when), "success")
         return redirect(url_for("editor.edit", post_id=post.id))
-    return render_template("editor/restore.html", post=post, revision=revision, form=form)
+    return render_template(
+        "desk/confirm.html",
+        form=form,
+        heading=_(
+            "Restore the revision of %(when)s?", when=localized_datetime(revision.created_at)
+        ),
+        message=_(
+            "Its title, “%(title)s”, and its text replace the current ones, on the site too if "
+            "the post is published. The current text stays in the revisions.",
+            title=revision.title,
+        ),
+        action=url_for("editor.restore_revision", post_id=post.id, revision_id=revision.id),
+        cancel=url_for("editor.revision", post_id=post.id, revision_id=revision.id),
+        button=_("Restore"),
+        danger=False,
+    )

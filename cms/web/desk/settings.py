@@ -22,4 +22,4 @@ def settings():
         refresh()  # the message below in the language just chosen
         flash(_("Settings saved."), "success")
         return redirect(url_for("editor.settings"))
-    return render_template("editor/settings.html", form=form)
+    return render_template("desk/settings.html", form=form)

@@ -209,5 +209,5 @@ def feed(slug: str):
         page = (number - 1) // per_page() + 1
         url = page_url(post.slug, page, _anchor=f"comment-{comment.id}", _external=True)
         entries.append((number, comment, url))
-    xml = render_template("comments/feed.xml", post=post, entries=entries)
+    xml = render_template("public/comments/feed.xml", post=post, entries=entries)
     return Response(xml, mimetype="application/atom+xml")

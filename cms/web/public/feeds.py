@@ -16,7 +16,7 @@ from . import bp
 def feed():
     posts = db.session.scalars(published_posts().limit(current_app.config["FEED_SIZE"])).all()
     refresh_rendering(posts, site_settings().language)
-    xml = render_template("blog/feed.xml", posts=posts)
+    xml = render_template("public/feeds/feed.xml", posts=posts)
     return Response(xml, mimetype="application/atom+xml")
 
 
@@ -28,7 +28,7 @@ def sitemap():
     tags = db.session.scalars(
         select(Tag.slug).join(post_tags).join(Post).where(is_visible()).distinct()
     ).all()
-    xml = render_template("blog/sitemap.xml", posts=posts, pages=pages, tags=tags)
+    xml = render_template("public/feeds/sitemap.xml", posts=posts, pages=pages, tags=tags)
     return Response(xml, mimetype="application/xml")
 
 

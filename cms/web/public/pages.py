@@ -48,4 +48,4 @@ def page(slug: str):
     if not request.path.endswith("/"):
         return redirect(post_url(page), 308)
     refresh_rendering([page], site_settings().language)
-    return render_template("pages/page.html", page=page)
+    return render_template("public/pages/page.html", page=page)

@@ -76,4 +76,4 @@ def render_post_page(
         "replying_to": replying_to,
         "unsent_comment": unsent,
     }
-    return render_template("blog/post.html", post=post, **context), status
+    return render_template("public/posts/post.html", post=post, **context), status

@@ -30,7 +30,7 @@ def index():
         target := redirects.moved_to(request)
     ):
         return redirect(target, 301)
-    return render_template("blog/index.html", page=paginate_posts(published_posts()))
+    return render_template("public/posts/index.html", page=paginate_posts(published_posts()))
 
 
 @bp.get("/posts/<slug>/")
@@ -46,7 +46,7 @@ def post(slug: str):
 def tag(slug: str):
     tag = db.first_or_404(select(Tag).where(Tag.slug == slug))
     query = published_posts().where(Post.tags.any(Tag.id == tag.id))
-    return render_template("blog/tag.html", tag=tag, page=paginate_posts(query))
+    return render_template("public/posts/tag.html", tag=tag, page=paginate_posts(query))
 
 
 @bp.get("/archive/")
@@ -56,7 +56,7 @@ def archives():
     dates = db.session.scalars(published_posts().with_only_columns(Post.published_at))
     months = Counter((d.year, d.month) for d in (utc_to_local(d, tz) for d in dates))
     entries = [(datetime(year, month, 1), count) for (year, month), count in months.items()]
-    return render_template("blog/archives.html", months=sorted(entries, reverse=True))
+    return render_template("public/posts/archives.html", months=sorted(entries, reverse=True))
 
 
 @bp.get("/archive/<int:year>/<int:month>/")
@@ -68,5 +68,5 @@ def archive(year: int, month: int):
     end = local_to_utc(datetime(year + month // 12, month % 12 + 1, 1), tz)
     query = published_posts().where(Post.published_at >= start, Post.published_at < end)
     return render_template(
-        "blog/archive.html", month=datetime(year, month, 1), page=paginate_posts(query)
+        "public/posts/archive.html", month=datetime(year, month, 1), page=paginate_posts(query)
     )

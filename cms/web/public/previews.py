@@ -22,6 +22,6 @@ def preview(token: str):
     if post.is_public:
         return redirect(post_url(post))
     refresh_rendering([post], site_settings().language)
-    page = render_template("blog/preview.html", post=post)
+    page = render_template("public/previews/preview.html", post=post)
     # The secret address must not travel in a Referer header or stay in a shared cache.
     return page, {"Referrer-Policy": "no-referrer", "Cache-Control": "private, no-store"}
