@@ -216,3 +216,13 @@ def test_with_csrf_on_a_script_needs_the_token_and_gets_json(tmp_path):
     with app.app_context():
         assert [a.body for a in db.session.scalars(select(Autosave))] == ["with token"]
         db.engine.dispose()
+
+
+def test_impossible_ids_are_refused_not_an_error(logged_in):
+    huge = "9" * 23
+    discard = logged_in.post("/editor/autosave/discard", data={"post_id": huge, "kind": "post"})
+    assert discard.status_code == 404
+    assert autosave(logged_in, post_id=int(huge), title="x", body="y").status_code == 400
+    bulk = logged_in.post("/editor/comments/bulk", data={"ids": [huge, "²"], "action": "approve"})
+    assert bulk.status_code == 302  # "tick at least one comment first"
+    assert logged_in.get(f"/editor/comments?post={huge}").status_code == 200

@@ -25,3 +25,17 @@ def origin_is_foreign() -> bool:
     return (
         f"{parts.scheme}://{parts.netloc}".lower() != f"{request.scheme}://{request.host}".lower()
     )
+
+
+# The largest id a database column holds (SQLite and PostgreSQL BIGINT alike).
+MAX_ID = 2**63 - 1
+
+
+def record_id(value: object) -> int | None:
+    """A row id sent by a form or a script, or None when it cannot be one (not a whole number
+    written in ASCII digits, zero, or beyond any column): never an overflow in the driver."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        value = int(value) if value.isascii() and value.isdigit() and len(value) < 20 else None
+    return value if isinstance(value, int) and 0 < value <= MAX_ID else None

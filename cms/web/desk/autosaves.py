@@ -10,6 +10,7 @@ from flask_login import current_user
 from ...autosaves import forget_autosave, store_autosave
 from ...clock import utcnow
 from ...extensions import db
+from ...kernel.http import record_id
 from ...models import PAGE, POST, Post
 from . import bp
 from .forms import ConfirmForm
@@ -25,10 +26,11 @@ def _kind(value: object) -> str:
 def autosave():
     """Keep the typed title and body apart from the post; the post itself never changes here."""
     payload, title, body = json_text()
-    post_id = payload.get("post_id")
     post = None
-    if post_id is not None:
-        if not isinstance(post_id, int):
+    if payload.get("post_id") is not None:
+        sent = payload["post_id"]
+        post_id = record_id(sent) if isinstance(sent, int) else None  # a JSON number, not "1"
+        if post_id is None:
             abort(400)
         post = db.get_or_404(Post, post_id)
     kind = post.kind if post else _kind(payload.get("kind"))
@@ -47,7 +49,10 @@ def discard_autosave():
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    post_id = request.form.get("post_id", type=int)
+    sent = request.form.get("post_id")
+    post_id = record_id(sent)
+    if sent and post_id is None:
+        abort(404)
     kind = _kind(request.form.get("kind"))
     post = db.get_or_404(Post, post_id) if post_id is not None else None
     forget_autosave(current_user.id, post.id if post else None, post.kind if post else kind)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload, lazyload, load_only
 from ...comments import spam
 from ...comments.thread import refresh_rendering, rerender, resolve_mentions_again
 from ...extensions import db
-from ...kernel.http import safe_next
+from ...kernel.http import record_id, safe_next
 from ...kernel.settings import site_settings
 from ...models import APPROVED, PENDING, SPAM, Comment, Post, body_fingerprint
 from ..forms import CommentEditForm
@@ -49,7 +49,7 @@ def comments():
     status = request.args.get("status", PENDING)
     if status not in STATUSES:
         abort(404)
-    post_id = request.args.get("post", type=int)
+    post_id = record_id(request.args.get("post", ""))
     page = db.paginate(queue_query(status, post_id), per_page=50)
     refresh_rendering(page.items, site_settings().language)
     counts = dict(
@@ -167,7 +167,7 @@ def bulk_comments():
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    ids = [int(value) for value in request.form.getlist("ids") if value.isdigit()][:BULK_MAX]
+    ids = [i for i in map(record_id, request.form.getlist("ids")[:BULK_MAX]) if i is not None]
     action = request.form.get("action", "")
     selected = list(db.session.scalars(select(Comment).where(Comment.id.in_(ids))))
     if not selected:
