@@ -8,12 +8,12 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
-from sqlalchemy import func, select
 
 from ..authors import author_count, find_author
+from ..comments.moderation import pending_count
 from ..extensions import db
 from ..kernel.settings import ensure_settings_row, site_settings
-from ..models import PENDING, USERNAME_MAX, Author, Comment
+from ..models import USERNAME_MAX, Author
 from . import backup, health, json_export
 
 INSTANCE_CONFIG = """\
@@ -130,7 +130,7 @@ def comments_close_command() -> None:
 @comments_group.command("status")
 def comments_status_command() -> None:
     """Say whether comments are open site-wide, and how many await moderation."""
-    pending = db.session.scalar(select(func.count(Comment.id)).where(Comment.status == PENDING))
+    pending = pending_count()
     click.echo(f"Comments are {_comments_state()} site-wide.")
     click.echo(f"Awaiting moderation: {pending}.")
 

@@ -4,10 +4,9 @@ features and never imports the public site. Every route is behind login, enforce
 
 from flask import Blueprint
 from flask_login import current_user
-from sqlalchemy import func, select
 
-from ...extensions import db, login_manager
-from ...models import PENDING, Comment
+from ...comments import moderation
+from ...extensions import login_manager
 from .script_requests import session_expired, wants_json
 
 bp = Blueprint("editor", __name__)
@@ -24,8 +23,7 @@ def require_login():
 @bp.context_processor
 def moderation_badge() -> dict:
     """The pending count every editor page shows in its navigation."""
-    count = db.session.scalar(select(func.count(Comment.id)).where(Comment.status == PENDING))
-    return {"pending_comment_count": count}
+    return {"pending_comment_count": moderation.pending_count()}
 
 
 from . import (  # noqa: E402, F401 -- they attach their routes to bp

@@ -5,20 +5,18 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import Select, delete, func, select
-from sqlalchemy.orm import joinedload, lazyload, load_only
+from sqlalchemy import select
 
-from ...comments import spam
-from ...comments.thread import refresh_rendering, rerender, resolve_mentions_again
+from ...comments import moderation, spam
+from ...comments.thread import refresh_rendering
 from ...extensions import db
 from ...kernel.http import record_id, safe_next
 from ...kernel.settings import site_settings
-from ...models import APPROVED, PENDING, SPAM, Comment, Post, body_fingerprint
+from ...models import APPROVED, PENDING, SPAM, Comment
 from ..forms import CommentEditForm
 from . import bp
 from .forms import ConfirmForm
 
-STATUSES = (PENDING, APPROVED, SPAM)
 # One bulk action touches at most this many comments (a page of the queue holds 50).
 BULK_MAX = 500
 
@@ -28,38 +26,16 @@ def back_to_queue() -> str:
     return safe_next(request.form.get("next")) or url_for("editor.comments")
 
 
-def queue_query(status: str, post_id: int | None) -> Select:
-    query = (
-        select(Comment)
-        .where(Comment.status == status)
-        .options(
-            joinedload(Comment.post).options(
-                load_only(Post.id, Post.title, Post.slug),
-                lazyload(Post.author),
-                lazyload(Post.tags),
-            )
-        )
-        .order_by(Comment.created_at.desc(), Comment.id.desc())
-    )
-    return query.where(Comment.post_id == post_id) if post_id else query
-
-
 @bp.get("/comments")
 def comments():
     status = request.args.get("status", PENDING)
-    if status not in STATUSES:
+    if status not in moderation.STATUSES:
         abort(404)
     post_id = record_id(request.args.get("post", ""))
-    page = db.paginate(queue_query(status, post_id), per_page=50)
+    page = db.paginate(moderation.queue(status, post_id), per_page=50)
     refresh_rendering(page.items, site_settings().language)
-    counts = dict(
-        db.session.execute(
-            select(Comment.status, func.count(Comment.id)).group_by(Comment.status)
-        ).all()
-    )
-    commented_posts = db.session.execute(
-        select(Post.id, Post.title).where(Post.comments.any()).order_by(Post.title)
-    ).all()
+    counts = moderation.status_counts()
+    commented_posts = moderation.commented_posts()
     refusals = spam.recent_refusals()
     return render_template(
         "desk/comments/queue.html",
@@ -73,19 +49,11 @@ def comments():
     )
 
 
-def set_status(comments: list[Comment], status: str) -> None:
-    """Move comments to a status; @Name links on their posts follow (they name approved
-    comments only)."""
-    for comment in comments:
-        comment.status = status
-    resolve_mentions_again({c.post_id for c in comments}, site_settings().language)
-
-
 @bp.post("/comments/<int:comment_id>/approve")
 def approve_comment(comment_id: int):
     comment = db.get_or_404(Comment, comment_id)
     if ConfirmForm().validate_on_submit():
-        set_status([comment], APPROVED)
+        moderation.set_status([comment], APPROVED, site_settings().language)
         db.session.commit()
         flash(_("Comment by %(name)s approved.", name=comment.author_name), "success")
     return redirect(back_to_queue())
@@ -95,19 +63,10 @@ def approve_comment(comment_id: int):
 def spam_comment(comment_id: int):
     comment = db.get_or_404(Comment, comment_id)
     if ConfirmForm().validate_on_submit():
-        set_status([comment], SPAM)
+        moderation.set_status([comment], SPAM, site_settings().language)
         db.session.commit()
         flash(_("Comment by %(name)s marked as spam.", name=comment.author_name), "success")
     return redirect(back_to_queue())
-
-
-def delete_comments(comments: list[Comment]) -> None:
-    """Delete comments; replies to them lose their parent (the database sees to it) and @Name
-    links on their posts are resolved again."""
-    post_ids = {comment.post_id for comment in comments}
-    db.session.execute(delete(Comment).where(Comment.id.in_([c.id for c in comments])))
-    db.session.expire_all()
-    resolve_mentions_again(post_ids, site_settings().language)
 
 
 @bp.route("/comments/<int:comment_id>/delete", methods=["GET", "POST"])
@@ -116,7 +75,7 @@ def delete_comment(comment_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         name = comment.author_name
-        delete_comments([comment])
+        moderation.delete_comments([comment], site_settings().language)
         db.session.commit()
         flash(_("Comment by %(name)s deleted.", name=name), "success")
         return redirect(back_to_queue())
@@ -141,15 +100,14 @@ def edit_comment(comment_id: int):
         }
     )
     if form.validate_on_submit():
-        comment.author_name = form.name.data
-        comment.author_email = form.email.data
-        comment.author_website = form.website.data
-        comment.body = form.body.data
-        comment.fingerprint = body_fingerprint(comment.body)
-        language = site_settings().language
-        rerender([comment], language)
-        # A new name may change which comment a later "@Name" names.
-        resolve_mentions_again([comment.post_id], language)
+        moderation.edit_comment(
+            comment,
+            name=form.name.data,
+            email=form.email.data,
+            website=form.website.data,
+            body=form.body.data,
+            language=site_settings().language,
+        )
         db.session.commit()
         flash(_("Comment by %(name)s saved.", name=comment.author_name), "success")
         return redirect(back_to_queue())
@@ -175,15 +133,15 @@ def bulk_comments():
         return redirect(back_to_queue())
     count = len(selected)
     if action == "approve":
-        set_status(selected, APPROVED)
+        moderation.set_status(selected, APPROVED, site_settings().language)
         message = ngettext("%(num)d comment approved.", "%(num)d comments approved.", count)
     elif action == "spam":
-        set_status(selected, SPAM)
+        moderation.set_status(selected, SPAM, site_settings().language)
         message = ngettext(
             "%(num)d comment marked as spam.", "%(num)d comments marked as spam.", count
         )
     elif action == "delete" and request.form.get("confirmed"):
-        delete_comments(selected)
+        moderation.delete_comments(selected, site_settings().language)
         message = ngettext("%(num)d comment deleted.", "%(num)d comments deleted.", count)
     elif action == "delete":
         refresh_rendering(selected, site_settings().language)
