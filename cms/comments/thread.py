@@ -279,3 +279,13 @@ def refresh_rendering(comments: Iterable[Comment], language: str) -> None:
     if stale:
         rerender(stale, language)
         db.session.commit()
+
+
+def reply_target(post: Post, comment_id: int | None) -> Comment | None:
+    """The approved comment of this post that a reply may answer, or None."""
+    if comment_id is None:
+        return None
+    comment = db.session.get(Comment, comment_id)
+    if comment is None or comment.post_id != post.id or comment.status != APPROVED:
+        return None
+    return comment

@@ -2,123 +2,31 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...comments import spam, tokens
+from ...comments.posting import Refusal, first_refusal, new_comment
 from ...comments.rules import comments_are_open
 from ...comments.thread import (
     approved_comments,
     approved_count,
     comment_url,
-    earlier_names,
     page_url,
     per_page,
     refresh_rendering,
-    render,
 )
 from ...extensions import csrf, db
 from ...kernel.http import origin_is_foreign
 from ...kernel.settings import site_settings
-from ...models import APPROVED, IP_MAX, Comment, Post
+from ...models import APPROVED, Comment
 from ..forms import CommentForm
 from .commenter import add_own_comment, forget_details, own_comment_ids, remember_details
 from .loaders import visible_post_or_404
-from .post_page import render_post_page, reply_target
+from .post_page import render_post_page
 
 bp = Blueprint("comments", __name__)
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """A submission turned away before validation: why, with what status, and what to say."""
-
-    reason: str
-    status: int
-    message: str
-    fresh_token: bool = False  # the visitor's form cannot be sent again as it is
-
-
-def first_refusal(post: Post, form: CommentForm) -> Refusal | None:
-    """The first of the form token, rate limit, honeypot and time trap that refuses this
-    submission, or None. Attempts past the rate limit count towards it."""
-    token = tokens.read(form.token.data)
-    if token is None or token.post_id != post.id:
-        return Refusal(
-            spam.BAD_TOKEN,
-            400,
-            _("This form could not be verified. Your comment is kept below: please send it again."),
-            fresh_token=True,
-        )
-    if token.age > tokens.MAX_AGE_SECONDS:
-        return Refusal(
-            spam.TOO_OLD,
-            400,
-            _("This form is too old. Your comment is kept below: please send it again."),
-            fresh_token=True,
-        )
-    if spam.is_rate_limited():
-        return Refusal(
-            spam.RATE_LIMIT,
-            429,
-            _(
-                "You have sent several comments in a short time. "
-                "Please wait a minute, then send this one again."
-            ),
-        )
-    spam.count_attempt()
-    if form.subject.data:
-        return Refusal(spam.HONEYPOT, 400, _("Your comment could not be accepted."))
-    min_seconds = current_app.config["COMMENT_MIN_SECONDS"]
-    if min_seconds > 0 and token.age < min_seconds:
-        # The same token goes back: by the time a person sends again, it is old enough.
-        return Refusal(
-            spam.reason(spam.TOO_FAST, max(0, int(token.age))),
-            400,
-            _("That was quick! Please check your comment, then send it again."),
-        )
-    return None
-
-
-def new_comment(post: Post, form: CommentForm) -> Comment:
-    """The validated form as a rendered comment, its parent resolved and its fate decided."""
-    parent = reply_target(post, form.parent_id_value())
-    comment = Comment(
-        post_id=post.id,
-        author_name=form.name.data,
-        author_email=form.email.data,
-        author_website=form.website.data,
-        body=form.body.data,
-        ip=(request.remote_addr or "")[:IP_MAX],
-    )
-    # Only an opening "@Name" names an earlier comment: other bodies need not read them all.
-    earlier = (
-        [(cid, cname) for cid, cname, _created in earlier_names(post.id)]
-        if comment.body.startswith("@")
-        else []
-    )
-    mention = render(
-        comment,
-        site_settings().language,
-        earlier,
-        (parent.id, parent.author_name) if parent else None,
-    )
-    # A reply is to the comment chosen with "Reply", else to the one its @Name names.
-    comment.parent_id = parent.id if parent else (mention.comment_id if mention else None)
-    verdict = spam.judge(
-        name=comment.author_name,
-        email=comment.author_email,
-        website=comment.author_website,
-        body=comment.body,
-        body_html=comment.body_html,
-        ip=comment.ip,
-        by_author=current_user.is_authenticated,
-    )
-    comment.status, comment.reason = verdict.status, verdict.reason
-    return comment
 
 
 # The session CSRF token would give every visitor a session cookie and make every post page
@@ -136,7 +44,7 @@ def create(slug: str):
     if not comments_are_open(post):
         return render_post_page(post, status=403, unsent=form.body.data)
 
-    refusal = first_refusal(post, form)
+    refusal = first_refusal(post, form.token.data, form.subject.data)
     if refusal is None and form.validate() and spam.is_duplicate(post.id, form.body.data):
         form.body.errors.append(_("This comment has already been posted on this post."))
         refusal = Refusal(spam.DUPLICATE, 200, "")
@@ -150,7 +58,17 @@ def create(slug: str):
         db.session.commit()  # the attempt still counts towards the rate limit
         return render_post_page(post, form)
 
-    comment = new_comment(post, form)
+    comment = new_comment(
+        post,
+        name=form.name.data,
+        email=form.email.data,
+        website=form.website.data,
+        body=form.body.data,
+        parent_id=form.parent_id_value(),
+        ip=request.remote_addr or "",
+        by_author=current_user.is_authenticated,
+        language=site_settings().language,
+    )
     db.session.add(comment)
     db.session.flush()
     spam.log_decision(comment.status, comment.reason, post, comment.author_name)

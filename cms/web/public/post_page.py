@@ -6,10 +6,9 @@ from flask import abort, render_template, request
 
 from ...comments import tokens
 from ...comments.rules import closed_notice, comments_are_open
-from ...comments.thread import load_thread, number_of, refresh_rendering
-from ...extensions import db
+from ...comments.thread import load_thread, number_of, refresh_rendering, reply_target
 from ...kernel.settings import site_settings
-from ...models import APPROVED, Comment, Post
+from ...models import Post
 from ..forms import CommentForm
 from .commenter import own_comment_ids, remembered_details
 
@@ -20,16 +19,6 @@ def requested_page() -> int:
     if not raw.isdigit() or not 0 < int(raw) < 1_000_000:
         abort(404)
     return int(raw)
-
-
-def reply_target(post: Post, comment_id: int | None) -> Comment | None:
-    """The approved comment of this post that a reply may answer, or None."""
-    if comment_id is None:
-        return None
-    comment = db.session.get(Comment, comment_id)
-    if comment is None or comment.post_id != post.id or comment.status != APPROVED:
-        return None
-    return comment
 
 
 def blank_form(post: Post) -> CommentForm:
