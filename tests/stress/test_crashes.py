@@ -20,8 +20,8 @@ from urllib.parse import urlencode
 
 from cms.clock import utcnow
 from cms.extensions import db
-from cms.kernel.settings import site_settings
-from cms.models import DRAFT, PUBLISHED, Author, Post, SiteSettings
+from cms.kernel.settings import ensure_settings_row
+from cms.models import DRAFT, PUBLISHED, Author, Post
 from cms.posts import render
 from tests.conftest import PASSWORD, make_app
 from tests.production_server import (
@@ -67,7 +67,8 @@ def new_site(tmp_path: Path) -> tuple[Path, int]:
             author=alice,
         )
         render(post, "en")
-        db.session.add_all([alice, post, SiteSettings(id=1, moderate_first_comment=False)])
+        ensure_settings_row().moderate_first_comment = False
+        db.session.add_all([alice, post])
         db.session.commit()
         post_id = post.id
         db.engine.dispose()
@@ -273,8 +274,7 @@ def import_site(folder: Path) -> Path:
     """An empty site (settings row included) for the import, and its database."""
     database = folder / "instance" / "causerie.sqlite3"
     app = make_app(folder, SQLALCHEMY_DATABASE_URI=f"sqlite:///{database}")
-    with app.app_context():
-        site_settings()
+    with app.app_context():  # make_app wrote the settings row, as `flask init` does
         db.engine.dispose()
     return database
 
