@@ -209,14 +209,11 @@ def find_mention(
     return Mention(text=body[: 1 + len(best[1])], comment_id=comment_id)
 
 
-def earlier_names(post_id: int, before: datetime | None = None) -> list[tuple[int, str, datetime]]:
-    """(id, name, created_at) of the post's approved comments, newest first (only those created
-    before `before` when given)."""
+def earlier_names(post_id: int) -> list[tuple[int, str, datetime]]:
+    """(id, name, created_at) of the post's approved comments, newest first."""
     query = select(Comment.id, Comment.author_name, Comment.created_at).where(
         Comment.post_id == post_id, Comment.status == APPROVED
     )
-    if before is not None:
-        query = query.where(Comment.created_at < before)
     query = query.order_by(Comment.created_at.desc(), Comment.id.desc())
     return [tuple(row) for row in db.session.execute(query)]
 
