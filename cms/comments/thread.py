@@ -66,14 +66,13 @@ def page_url(slug: str, page: int, **args) -> str:
     return url_for("blog.post", slug=slug, page=page if page > 1 else None, **args)
 
 
-def comment_url(comment: Comment, slug: str, *, external: bool = False) -> str:
+def comment_url(comment: Comment, slug: str) -> str:
     """The post page that shows the comment, with the comment's anchor."""
     return url_for(
         "blog.post",
         slug=slug,
         page=page if (page := page_of(comment)) > 1 else None,
         _anchor=f"comment-{comment.id}",
-        _external=external,
     )
 
 
