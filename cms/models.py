@@ -269,7 +269,6 @@ class CommentEvent(db.Model):
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
     author_name: Mapped[str] = mapped_column(String(100), default="")
-    decision: Mapped[str] = mapped_column(String(20), default="refused")
     # A reason code ("honeypot", "too-fast", "duplicate"...), described in the author's language.
     reason: Mapped[str] = mapped_column(String(200), default="")
     ip: Mapped[str] = mapped_column(String(IP_MAX), default="")

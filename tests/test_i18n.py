@@ -9,9 +9,12 @@ import pytest
 from babel.messages.pofile import read_po
 from flask_babel import force_locale, get_translations
 
+from cms.config import LANGUAGES
 from cms.extensions import db
 from cms.kernel.settings import site_settings
+from cms.models import Author
 from tests.comments_support import add_comment
+from tests.conftest import PASSWORD, make_app
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -78,7 +81,7 @@ def wanted_strings(tmp_path_factory) -> set:
         return {message.id for message in read_po(f) if message.id}
 
 
-@pytest.mark.parametrize("language", ["fr", "en"])
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
 def test_catalogue_translates_every_string(wanted_strings, language):
     """Each string of the code and templates has a translation in both catalogues."""
     catalogue = read_catalogue(language)
@@ -102,8 +105,9 @@ def read_catalogue(language: str):
         return read_po(f)
 
 
-@pytest.mark.parametrize("language", sorted(PLURAL_FORMS))
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
 def test_catalogue_declares_its_plural_rule_and_each_entry_has_its_forms(language):
+    assert language in PLURAL_FORMS, f"say here which gettext plural rule {language} uses"
     catalogue = read_catalogue(language)
     assert catalogue.plural_forms == PLURAL_FORMS[language]
     plurals = [m for m in catalogue if m.id and m.pluralizable]
@@ -112,7 +116,7 @@ def test_catalogue_declares_its_plural_rule_and_each_entry_has_its_forms(languag
     assert wrong == [], f"entries without {catalogue.num_plurals} forms in {language}"
 
 
-@pytest.mark.parametrize("language", sorted(PLURAL_FORMS))
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
 def test_compiled_plurals_resolve_to_their_translations(app, language):
     """The .mo the app loads picks, for every count, one of the message's own translations."""
     plurals = [m for m in read_catalogue(language) if m.id and m.pluralizable]
@@ -132,3 +136,35 @@ def test_french_post_page_counts_in_french(french, client, make_post):
     page = client.get("/posts/un-billet/").get_data(as_text=True)
     assert "5 commentaires" in page and "5 comments" not in page
     assert "10 minutes de lecture" in page
+
+
+@pytest.mark.parametrize(("language", "og_locale"), [("en", "en_US"), ("fr", "fr_FR")])
+def test_pages_give_the_open_graph_locale_of_the_site_language(app, client, language, og_locale):
+    with app.test_request_context():
+        site_settings().language = language
+        db.session.commit()
+    home = client.get("/").get_data(as_text=True)
+    assert f'<meta property="og:locale" content="{og_locale}">' in home
+
+
+def test_the_settings_offer_exactly_the_configured_languages(tmp_path):
+    app = make_app(tmp_path, LANGUAGES=LANGUAGES | {"de": "Deutsch"})
+    with app.app_context():
+        alice = Author(username="alice", display_name="Alice Martin")
+        alice.set_password(PASSWORD)
+        db.session.add(alice)
+        db.session.commit()
+    client = app.test_client()
+    client.post("/login", data={"username": "alice", "password": PASSWORD})
+    page = client.get("/editor/settings").get_data(as_text=True)
+    for code, name in LANGUAGES.items():
+        assert f'value="{code}">{name}</option>' in page
+    assert '<option value="de">Deutsch</option>' in page
+
+
+def test_the_settings_refuse_a_language_that_is_not_configured(logged_in):
+    response = logged_in.post(
+        "/editor/settings",
+        data={"title": "T", "language": "de", "timezone": "UTC", "posts_per_page": "5"},
+    )
+    assert response.status_code == 200 and "Not a valid choice." in response.get_data(as_text=True)

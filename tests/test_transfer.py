@@ -22,7 +22,7 @@ from cms.models import (
     Revision,
     Upload,
 )
-from cms.ops.json_export import EXPORTED, NOT_EXPORTED
+from cms.ops.json_export import EXPORTED, NOT_EXPORTED, RETIRED
 from tests.conftest import PASSWORD, make_app
 
 WXR = Path(__file__).parent / "data" / "wxr" / "export.xml"
@@ -81,6 +81,25 @@ def test_every_table_is_exported_or_deliberately_left_out(app):
     exported = {spec.table for spec in EXPORTED}
     assert exported.isdisjoint(NOT_EXPORTED)
     assert set(db.metadata.tables) | {"alembic_version"} == exported | NOT_EXPORTED
+
+
+def test_a_retired_field_is_no_longer_a_column(app):
+    for table, fields in RETIRED.items():
+        assert fields.isdisjoint(db.metadata.tables[table].c.keys())
+
+
+def test_an_older_export_with_a_retired_field_still_imports(full_site, tmp_path):
+    data = export(full_site, tmp_path / "site.json")
+    for event in data["comment_events"]:
+        event["decision"] = "refused"  # what Causerie wrote before migration 0003
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(data), encoding="utf-8")
+    fresh = make_app(tmp_path / "elsewhere")
+    result = import_json(fresh, old)
+    assert result.exit_code == 0, result.output
+    with fresh.app_context():
+        event = db.session.scalars(select(CommentEvent)).one()
+        assert (event.author_name, event.reason) == ("Bot", "honeypot")
 
 
 def test_export_then_import_then_export_gives_the_same_content(full_site, tmp_path):

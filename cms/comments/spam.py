@@ -209,6 +209,8 @@ def judge(
 
 
 def log_decision(decision: str, why: str, post: Post, name: str) -> None:
+    """One line in the app's log: decision ("approved", "pending", "spam", "refused") is its label,
+    stored nowhere else."""
     current_app.logger.info(
         "comment %s on post %s from %s, name %r: %s",
         decision, post.id, request.remote_addr, name, why or "no reason to hold it",

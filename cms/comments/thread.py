@@ -66,14 +66,13 @@ def page_url(slug: str, page: int, **args) -> str:
     return url_for("blog.post", slug=slug, page=page if page > 1 else None, **args)
 
 
-def comment_url(comment: Comment, slug: str, *, external: bool = False) -> str:
+def comment_url(comment: Comment, slug: str) -> str:
     """The post page that shows the comment, with the comment's anchor."""
     return url_for(
         "blog.post",
         slug=slug,
         page=page if (page := page_of(comment)) > 1 else None,
         _anchor=f"comment-{comment.id}",
-        _external=external,
     )
 
 
@@ -209,14 +208,11 @@ def find_mention(
     return Mention(text=body[: 1 + len(best[1])], comment_id=comment_id)
 
 
-def earlier_names(post_id: int, before: datetime | None = None) -> list[tuple[int, str, datetime]]:
-    """(id, name, created_at) of the post's approved comments, newest first (only those created
-    before `before` when given)."""
+def earlier_names(post_id: int) -> list[tuple[int, str, datetime]]:
+    """(id, name, created_at) of the post's approved comments, newest first."""
     query = select(Comment.id, Comment.author_name, Comment.created_at).where(
         Comment.post_id == post_id, Comment.status == APPROVED
     )
-    if before is not None:
-        query = query.where(Comment.created_at < before)
     query = query.order_by(Comment.created_at.desc(), Comment.id.desc())
     return [tuple(row) for row in db.session.execute(query)]
 

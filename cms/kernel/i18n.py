@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, tzinfo
 
 import flask
 from babel import Locale, support
+from babel.core import get_global
 from babel.dates import DateTimePattern
 from flask import Flask, g, has_request_context
 from flask_babel import format_date, format_time, get_locale, get_timezone, gettext
@@ -80,6 +81,19 @@ def month_year(value: datetime) -> str:
 def iso_datetime(value: datetime | None) -> str:
     """RFC 3339 UTC timestamp, for <time datetime>, feeds and sitemaps."""
     return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else ""
+
+
+@functools.cache
+def territory_locale(language: str) -> str:
+    """The language with a territory, as Open Graph wants it ("fr" gives "fr_FR", "en" "en_US",
+    "pt_BR" stays): a bare language takes its most likely territory from CLDR's likely subtags.
+    A language CLDR knows no territory for is returned alone."""
+    locale = Locale.parse(language)
+    if locale.territory is None:
+        likely = get_global("likely_subtags")
+        if subtags := likely.get(str(locale)) or likely.get(locale.language):
+            locale = Locale.parse(subtags)
+    return f"{locale.language}_{locale.territory}" if locale.territory else locale.language
 
 
 @functools.cache

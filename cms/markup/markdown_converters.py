@@ -31,6 +31,8 @@ def _slugify(value: str, separator: str) -> str:
     return separator.join(re.findall(r"[a-z0-9]+", ascii_text))
 
 
+# By typographic family, not one per site language (that list is config.LANGUAGES): markup has
+# no app and no catalogue, and any language that is not French gets the English title.
 _BACKLINK_TITLES = {
     "fr": "Revenir à l\u2019appel de note %d",
     "en": "Jump back to footnote %d in the text",

@@ -52,6 +52,11 @@ EXPORTED = (
 # Tables that describe this server's state rather than the site: rate-limit counts, the page
 # cache's version counter, the schema's migration.
 NOT_EXPORTED = frozenset({"throttle_events", "content_version", "alembic_version"})
+# Fields an older Causerie exported and this one no longer has: an import drops them, so an old
+# export still loads (a field nobody ever wrote is refused as coming from a newer version).
+RETIRED: dict[str, frozenset[str]] = {
+    "comment_events": frozenset({"decision"}),  # always "refused"; dropped by migration 0003
+}
 # Tables that may hold rows in an "empty" site: `flask init` creates the settings row.
 REPLACED_ON_IMPORT = frozenset({"site_settings"})
 
@@ -212,8 +217,9 @@ def import_site(data: Any) -> ImportResult:
 
 
 def _row_values(table: Table, spec: Exported, record: dict[str, Any]) -> dict[str, Any]:
-    known = set(_columns(spec))
-    if unknown := set(record) - known:
+    retired = RETIRED.get(spec.table, frozenset())
+    record = {name: value for name, value in record.items() if name not in retired}
+    if unknown := set(record) - set(_columns(spec)):
         raise TransferError(
             f"{spec.table} has fields this Causerie does not know ({', '.join(sorted(unknown))}): "
             "the export comes from a newer version. Upgrade Causerie, then import it."

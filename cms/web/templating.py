@@ -8,6 +8,7 @@ from markupsafe import Markup
 from .. import markup
 from ..comments import spam
 from ..comments.fields import linkable_website
+from ..kernel.i18n import territory_locale
 from ..kernel.settings import site_settings
 from ..posts import nav_pages, post_url
 
@@ -31,6 +32,11 @@ def canonical_url() -> str:
     return url_for(request.endpoint, _external=True, **args)
 
 
+def og_locale() -> str:
+    """The site's language as og:locale ("fr_FR", "en_US")."""
+    return territory_locale(site_settings().language)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         html=markup.as_markup,
@@ -38,5 +44,5 @@ def init_app(app: Flask) -> None:
         comment_reason=spam.describe,  # why a comment was held or refused, for the desk
         web_address=linkable_website,
     )
-    for function in (canonical_url, current_url, nav_pages, post_url):
+    for function in (canonical_url, current_url, nav_pages, og_locale, post_url):
         app.add_template_global(function)

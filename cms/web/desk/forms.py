@@ -1,5 +1,6 @@
 """Forms of the author's desk: a post, the site settings, a confirmation."""
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -96,9 +97,7 @@ class PostForm(FlaskForm):
 class SettingsForm(FlaskForm):
     title = StringField(_l("Site title"), validators=[DataRequired(), Length(max=120)])
     tagline = StringField(_l("Tagline"), validators=[Length(max=200)])
-    language = SelectField(
-        _l("Language"), choices=[SelectChoice("en", "English"), SelectChoice("fr", "Français")]
-    )
+    language = SelectField(_l("Language"))
     timezone = SelectField(_l("Time zone"), validators=[InputRequired()])
     posts_per_page = IntegerField(
         _l("Posts per page"), validators=[InputRequired(), NumberRange(min=1, max=100)]
@@ -150,6 +149,9 @@ class SettingsForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.language.choices = [
+            SelectChoice(code, name) for code, name in current_app.config["LANGUAGES"].items()
+        ]
         self.timezone.choices = timezone_names()
 
     def validate_timezone(self, field: SelectField) -> None:
