@@ -32,7 +32,7 @@ def create_app(
 
     from . import cache, wordpress
     from .comments import tokens
-    from .extensions import babel, csrf, db, login_manager, migrate
+    from .extensions import babel, csrf, db, login_manager
     from .kernel import database, errors, i18n, security, settings
     from .ops import cli
     from .redirects import moved_to
@@ -42,7 +42,6 @@ def create_app(
 
     db.init_app(app)
     database.init_app(app)
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     auth.init_login(login_manager, app)

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from cms import PROJECT_ROOT, create_app
 from cms.extensions import db
 from cms.models import Comment, Post, Tag
-from cms.ops.health import migration_revisions
+from cms.ops.migrations import migration_extension, migration_revisions
 from tests.conftest import make_app
 
 
@@ -220,8 +220,8 @@ def test_backup_on_postgresql_points_to_pg_dump(tmp_path):
 
 
 def first_and_head(app) -> tuple[str, str]:
+    migrations = migration_extension(app)
     with app.app_context():
-        migrations = app.extensions["migrate"]
         config = migrations.migrate.get_config(migrations.directory)
     script = ScriptDirectory.from_config(config)
     return script.get_base(), script.get_current_head()
@@ -266,8 +266,7 @@ def site_at_first_migration(tmp_path, migrations: Path | None = None):
         instance_path=instance,
     )
     if migrations is not None:
-        app.extensions["migrate"].directory  # noqa: B018 -- loads Flask-Migrate (cms.extensions)
-        app.extensions["migrate"].directory = str(migrations)
+        migration_extension(app).directory = str(migrations)
     first, _head = first_and_head(app)
     result = app.test_cli_runner().invoke(args=["db", "upgrade", first])
     assert result.exit_code == 0, result.output

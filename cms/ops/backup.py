@@ -20,7 +20,7 @@ from ..clock import utcnow
 from ..extensions import db
 from ..kernel.database import reading_only
 from ..media import upload_folder
-from .health import migration_revisions
+from .migrations import migration_revisions
 
 DATABASE_NAME = "causerie.sqlite3"
 UPLOADS_NAME = "uploads"

@@ -14,7 +14,7 @@ from ..comments.moderation import pending_count
 from ..extensions import db
 from ..kernel.settings import ensure_settings_row, site_settings
 from ..models import USERNAME_MAX, Author
-from . import backup, health, json_export
+from . import backup, health, json_export, migrations
 
 INSTANCE_CONFIG = """\
 # Written by `flask --app app init`. Keep this file secret: the key signs sessions and forms.
@@ -55,9 +55,7 @@ def init_command() -> None:
     if backup.database_needs_backup_before_upgrade():
         archive = backup.make_backup(stem="before-upgrade")
         click.echo(f"Backed up the database before upgrading it: {archive}")
-    from flask_migrate import upgrade  # here: web workers never load Alembic
-
-    upgrade(current_app.extensions["migrate"].directory)
+    migrations.upgrade()
     ensure_settings_row()
     db.session.commit()
     click.echo("Database is up to date.")
@@ -136,6 +134,7 @@ def comments_status_command() -> None:
 
 
 def init_app(app: Flask) -> None:
+    migrations.init_app(app)
     app.cli.add_command(comments_group)
     app.cli.add_command(init_command)
     app.cli.add_command(create_author_command)

@@ -17,6 +17,7 @@ from ..config import DEV_SECRET_KEY
 from ..extensions import db
 from ..kernel.database import reading_only
 from ..kernel.text import counted
+from .migrations import migration_revisions
 
 OK, WARN, FAIL = "ok", "warn", "FAIL"
 # Below this much free space in the instance folder, `check` warns (CMS_CHECK_MIN_FREE_MB).
@@ -28,22 +29,6 @@ class Finding:
     status: str  # OK, WARN or FAIL
     subject: str
     detail: str
-
-
-def migration_revisions() -> tuple[str | None, str | None]:
-    """(the database's Alembic revision, the newest shipped migration); None when unknown."""
-    # Imported here: web workers never need Alembic (see cms.extensions.Migrate).
-    from alembic.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-
-    migrations = current_app.extensions["migrate"]
-    config = migrations.migrate.get_config(migrations.directory)
-    head = ScriptDirectory.from_config(config).get_current_head()
-    # A connection of its own, which only reads: it never waits for a transaction the caller
-    # may hold open on the session, even one holding SQLite's write lock.
-    with reading_only(), db.engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_revision()
-    return current, head
 
 
 def check_database() -> Finding:

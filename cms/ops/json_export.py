@@ -17,7 +17,7 @@ from ..clock import utcnow
 from ..extensions import db
 from ..kernel.database import reading_only
 from ..models import unusable_password_hash
-from .health import migration_revisions
+from .migrations import migration_revisions
 
 FORMAT = "causerie-export"
 FORMAT_VERSION = 1
