@@ -1,11 +1,18 @@
 """Public reading: home, post page, tags, archives, feed, sitemap, robots, visibility of drafts."""
 
+import sqlite3
+import threading
 from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import update
 
 from cms.clock import utcnow
 from cms.extensions import db
 from cms.kernel.settings import site_settings
-from cms.models import DRAFT
+from cms.models import DRAFT, Post
+from cms.posts import refresh_rendering
+from tests.conftest import get_post
 
 
 def test_home_lists_published_posts_newest_first_with_excerpt(client, make_post):
@@ -179,6 +186,51 @@ def test_stale_rendering_is_refreshed_on_view(app, client, make_post):
         db.session.commit()
     page = client.get("/posts/old-render/").get_data(as_text=True)
     assert "Plain text." in page and "outdated" not in page
+
+
+def make_stale(app, post_id: int) -> None:
+    with app.app_context():
+        db.session.execute(
+            update(Post)
+            .where(Post.id == post_id)
+            .values(body_html="<p>outdated</p>", render_key="0:en")
+        )
+        db.session.commit()
+
+
+def test_a_reader_saving_fresh_html_waits_for_a_writer_instead_of_failing(app, client, make_post):
+    post_id = make_post("Old render", body="Plain text.")
+    make_stale(app, post_id)
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite's write lock")
+        path = db.engine.url.database
+    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("UPDATE site_settings SET tagline = 'Written meanwhile'")
+    threading.Timer(0.3, writer.execute, ["COMMIT"]).start()
+    page = client.get("/posts/old-render/")
+    writer.close()
+    assert page.status_code == 200 and "Plain text." in page.get_data(as_text=True)
+    stored = get_post(app, id=post_id)
+    assert "Plain text." in stored.body_html and stored.render_key.endswith(":en")
+
+
+def test_html_rendered_from_a_stale_read_never_overwrites_a_save_made_meanwhile(app, make_post):
+    post_id = make_post("Old render", body="Plain text.")
+    make_stale(app, post_id)
+    with app.test_request_context("/posts/old-render/"):
+        read = db.session.get(Post, post_id)
+        with db.engine.begin() as other_request:  # the author saves while the reader renders
+            other_request.execute(
+                update(Post)
+                .where(Post.id == post_id)
+                .values(body="Saved.", body_html="<p>Saved.</p>", version=Post.version + 1)
+            )
+        assert refresh_rendering([read], "en") is False
+        db.session.commit()
+    stored = get_post(app, id=post_id)
+    assert (stored.body, stored.body_html) == ("Saved.", "<p>Saved.</p>")
 
 
 def test_code_highlighting_stylesheet_only_where_code_is(client, make_post):

@@ -13,6 +13,7 @@ from sqlalchemy import Select, and_, bindparam, func, or_, select
 
 from .. import markup
 from ..extensions import db
+from ..kernel.database import write_unless_changed
 from ..models import APPROVED, Comment, Post
 from ..posts import render_key
 
@@ -267,14 +268,16 @@ def resolve_mentions_again(post_ids: Iterable[int], language: str) -> None:
         rerender(db.session.scalars(opening_mentions).all(), language)
 
 
-def refresh_rendering(comments: Iterable[Comment], language: str) -> None:
-    """Re-render comments whose stored HTML came from an older renderer or another language;
-    commits only when something was re-rendered."""
+def refresh_rendering(comments: Iterable[Comment], language: str) -> bool:
+    """Re-render comments whose stored HTML came from an older renderer or another language, and
+    write them in the caller's transaction, each unless its text was edited meanwhile (the
+    caller commits). Whether anything was written."""
     key = render_key(language)
     stale = [comment for comment in comments if comment.render_key != key]
-    if stale:
+    with db.session.no_autoflush:
         rerender(stale, language)
-        db.session.commit()
+        written = [write_unless_changed(comment, Comment.fingerprint) for comment in stale]
+    return any(written)
 
 
 def reply_target(post: Post, comment_id: int | None) -> Comment | None:

@@ -7,8 +7,11 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 import click
-from flask import Flask, has_request_context, request
-from sqlalchemy import Connection, Engine, event
+from flask import Flask, after_this_request, current_app, g, has_request_context, request
+from sqlalchemy import Connection, Engine, event, inspect, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
 
@@ -63,16 +66,17 @@ def _begin_sqlite(connection: Connection) -> None:
     # A deferred transaction that reads and then writes cannot wait for the lock: if another
     # process wrote in between, SQLite answers "database is locked" at once, whatever the busy
     # timeout. BEGIN IMMEDIATE waits (busy_timeout) for the write lock before reading anything.
-    if not wants_write_lock():
-        connection.exec_driver_sql("BEGIN")
-    elif _write_intent.get() is None and has_request_context():
-        # A writing request: its reads run on their own and _lock_at_first_write begins the
-        # transaction, so the lock is held from the first write to the commit, not while the
-        # request checks a form or renders a comment (with the lock held from the first read,
-        # 32 commenters queue behind each other's whole requests).
+    if _write_intent.get() is None and has_request_context():
+        # A request, reading or writing: its reads run on their own and _lock_at_first_write
+        # begins the transaction, so the lock is held from the first write to the commit, not
+        # while the request checks a form or renders a comment (with the lock held from the
+        # first read, 32 commenters queue behind each other's whole requests), and a GET that
+        # saves re-rendered HTML waits for the lock like any writer.
         pass
-    else:
+    elif wants_write_lock():
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql("BEGIN")
 
 
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SAVEPOINT")
@@ -86,6 +90,49 @@ def _lock_at_first_write(connection: Connection, cursor, statement: str, *_args)
         return
     if statement.lstrip()[:9].upper().startswith(_WRITES):
         cursor.execute("BEGIN IMMEDIATE")
+
+
+def write_unless_changed(record, guard: InstrumentedAttribute) -> bool:
+    """Write the changes made in memory to `record` unless `guard` (one of its columns) changed
+    in the database since the record was read: HTML rendered from what a request read never
+    overwrites a save made meanwhile. The record then holds its new values as if loaded with
+    them. Whether the row was written."""
+    state = inspect(record)
+    columns = (state.attrs[column.key] for column in state.mapper.column_attrs)
+    changes = {attr.key: attr.value for attr in columns if attr.history.added}
+    if not changes:
+        return False
+    model = type(record)
+    (key,) = state.mapper.primary_key
+    statement = (
+        update(model)
+        .where(key == state.identity[0], guard == getattr(record, guard.key))
+        .values(changes)
+        .execution_options(synchronize_session=False)
+    )
+    with db.session.no_autoflush:
+        written = db.session.execute(statement).rowcount == 1
+    for name, value in changes.items():
+        set_committed_value(record, name, value)
+    return written
+
+
+def commit_after_response() -> None:
+    """Commit once the response is built, for a reading request that wrote on its way (stale
+    HTML rendered again): its template reads the records as they are, not expired by a commit.
+    Failing costs only the saving, never the page: the next request renders again."""
+    if g.get("commit_after_response"):
+        return
+    g.commit_after_response = True
+
+    @after_this_request
+    def commit(response):
+        try:
+            db.session.commit()
+        except SQLAlchemyError:
+            db.session.rollback()
+            current_app.logger.warning("Re-rendered HTML not saved", exc_info=True)
+        return response
 
 
 def configure_engine(engine: Engine) -> None:

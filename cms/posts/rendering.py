@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from .. import markup
 from ..extensions import db
+from ..kernel.database import write_unless_changed
 from ..models import Post
 
 
@@ -25,11 +26,14 @@ def render(post: Post, language: str) -> None:
     post.render_key = render_key(language)
 
 
-def refresh_rendering(posts: Iterable[Post], language: str) -> None:
-    """Re-render posts whose stored HTML came from an older renderer or another language.
-    Nearly always a string comparison per post; commits only when something was re-rendered."""
+def refresh_rendering(posts: Iterable[Post], language: str) -> bool:
+    """Re-render posts whose stored HTML came from an older renderer or another language, and
+    write them in the caller's transaction, each unless it was saved meanwhile (the caller
+    commits). Nearly always a string comparison per post. Whether anything was written."""
     stale = [post for post in posts if post.render_key != render_key(language)]
-    for post in stale:
-        render(post, language)
-    if stale:
-        db.session.commit()
+    written = False
+    with db.session.no_autoflush:
+        for post in stale:
+            render(post, language)
+            written |= write_unless_changed(post, Post.version)
+    return written

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from ...comments import moderation, spam
 from ...comments.thread import refresh_rendering
 from ...extensions import db
+from ...kernel.database import commit_after_response
 from ...kernel.http import record_id, safe_next
 from ...kernel.settings import site_settings
 from ...models import APPROVED, PENDING, SPAM, Comment
@@ -33,7 +34,8 @@ def comments():
         abort(404)
     post_id = record_id(request.args.get("post", ""))
     page = db.paginate(moderation.queue(status, post_id), per_page=50)
-    refresh_rendering(page.items, site_settings().language)
+    if refresh_rendering(page.items, site_settings().language):
+        commit_after_response()
     counts = moderation.status_counts()
     commented_posts = moderation.commented_posts()
     refusals = spam.recent_refusals()
@@ -144,7 +146,8 @@ def bulk_comments():
         moderation.delete_comments(selected, site_settings().language)
         message = ngettext("%(num)d comment deleted.", "%(num)d comments deleted.", count)
     elif action == "delete":
-        refresh_rendering(selected, site_settings().language)
+        if refresh_rendering(selected, site_settings().language):
+            commit_after_response()
         return render_template(
             "desk/comments/delete.html",
             comments=selected,

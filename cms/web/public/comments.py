@@ -18,6 +18,7 @@ from ...comments.thread import (
     refresh_rendering,
 )
 from ...extensions import csrf, db
+from ...kernel.database import commit_after_response
 from ...kernel.http import origin_is_foreign
 from ...kernel.settings import site_settings
 from ...models import APPROVED, Comment
@@ -120,7 +121,8 @@ def feed(slug: str):
         .order_by(Comment.created_at.desc(), Comment.id.desc())
     )
     comments = db.session.scalars(newest_first.limit(current_app.config["FEED_SIZE"])).all()
-    refresh_rendering(comments, site_settings().language)
+    if refresh_rendering(comments, site_settings().language):
+        commit_after_response()
     entries = []
     for index, comment in enumerate(comments):
         number = total - index

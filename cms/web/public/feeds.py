@@ -6,6 +6,7 @@ from flask import Response, current_app, render_template, url_for
 from sqlalchemy import select
 
 from ...extensions import db
+from ...kernel.database import commit_after_response
 from ...kernel.settings import site_settings
 from ...models import Post, Tag, post_tags
 from ...posts import is_visible, published_pages, published_posts, refresh_rendering
@@ -15,7 +16,8 @@ from . import bp
 @bp.get("/feed.xml")
 def feed():
     posts = db.session.scalars(published_posts().limit(current_app.config["FEED_SIZE"])).all()
-    refresh_rendering(posts, site_settings().language)
+    if refresh_rendering(posts, site_settings().language):
+        commit_after_response()
     xml = render_template("public/feeds/feed.xml", posts=posts)
     return Response(xml, mimetype="application/atom+xml")
 

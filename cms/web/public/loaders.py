@@ -9,6 +9,7 @@ from sqlalchemy.orm import defer, lazyload
 
 from ... import cache
 from ...extensions import db
+from ...kernel.database import commit_after_response
 from ...kernel.settings import site_settings
 from ...models import Post
 from ...posts import refresh_rendering
@@ -20,7 +21,8 @@ def paginate_posts(query):
     page = db.paginate(query, per_page=settings.posts_per_page, max_per_page=100, count=False)
     # The total is the same for every page of this listing until the content changes.
     page.total = cache.count_once_per_epoch(request.path, query)
-    refresh_rendering(page.items, settings.language)
+    if refresh_rendering(page.items, settings.language):
+        commit_after_response()
     return page
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from werkzeug.routing import BaseConverter, Map
 
 from ...extensions import db
+from ...kernel.database import commit_after_response
 from ...kernel.settings import site_settings
 from ...models import PAGE, Post
 from ...posts import post_url, refresh_rendering
@@ -47,5 +48,6 @@ def page(slug: str):
         abort(404)
     if not request.path.endswith("/"):
         return redirect(post_url(page), 308)
-    refresh_rendering([page], site_settings().language)
+    if refresh_rendering([page], site_settings().language):
+        commit_after_response()
     return render_template("public/pages/page.html", page=page)

@@ -7,6 +7,7 @@ from flask import abort, render_template, request
 from ...comments import tokens
 from ...comments.rules import closed_notice, comments_are_open
 from ...comments.thread import load_thread, number_of, refresh_rendering, reply_target
+from ...kernel.database import commit_after_response
 from ...kernel.settings import site_settings
 from ...models import Post
 from ..forms import CommentForm
@@ -49,7 +50,8 @@ def render_post_page(
     is_open = comments_are_open(post)
     page = requested_page() if request.method == "GET" else None
     thread = load_thread(post, page, own_comment_ids())
-    refresh_rendering([*thread.page.items, *thread.own_pending], site_settings().language)
+    if refresh_rendering([*thread.page.items, *thread.own_pending], site_settings().language):
+        commit_after_response()
     replying_to = None
     if is_open:
         form = form or blank_form(post)

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from ... import redirects
 from ...clock import local_to_utc, utc_to_local
 from ...extensions import db
+from ...kernel.database import commit_after_response
 from ...kernel.settings import site_settings
 from ...models import Post, Tag
 from ...posts import published_posts, refresh_rendering
@@ -38,7 +39,8 @@ def post(slug: str):
     post = visible_post_or_404(slug)
     if post.is_page:  # pages live at /<slug>/
         return redirect(url_for("pages.page", slug=post.slug), 301)
-    refresh_rendering([post], site_settings().language)
+    if refresh_rendering([post], site_settings().language):
+        commit_after_response()
     return render_post_page(post)
 
 

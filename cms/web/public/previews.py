@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, redirect, render_template
 from flask_babel import lazy_gettext as _l
 
+from ...kernel.database import commit_after_response
 from ...kernel.settings import site_settings
 from ...posts import post_url, refresh_rendering
 from ...previews import post_for_token
@@ -21,7 +22,8 @@ def preview(token: str):
         abort(404, description=LINK_GONE)
     if post.is_public:
         return redirect(post_url(post))
-    refresh_rendering([post], site_settings().language)
+    if refresh_rendering([post], site_settings().language):
+        commit_after_response()
     page = render_template("public/previews/preview.html", post=post)
     # The secret address must not travel in a Referer header or stay in a shared cache.
     return page, {"Referrer-Policy": "no-referrer", "Cache-Control": "private, no-store"}
