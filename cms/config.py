@@ -33,7 +33,7 @@ LOGIN_ATTEMPTS_PER_ACCOUNT = 10
 BABEL_DEFAULT_LOCALE = "en"
 # The languages a site can be written in, each named in itself: the settings form offers these
 # and og:locale is derived from the code. Adding one touches this list and the catalogues only
-# (`pybabel init -l CODE`; tests/test_i18n.py's PLURAL_FORMS states the gettext rule to expect).
+# (`pybabel init -l CODE`; tests/kernel/test_i18n.py's PLURAL_FORMS states the gettext rule to expect).
 # Typography and footnote titles are French or English (cms/markup), not a list of languages.
 LANGUAGES = {"en": "English", "fr": "Français"}
 

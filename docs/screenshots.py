@@ -24,7 +24,7 @@ from cms import create_app  # noqa: E402
 from cms.extensions import db  # noqa: E402
 from cms.models import Post  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-from tests.sample_site import build_sample_site, public_pages  # noqa: E402
+from tests.support.sample_site import build_sample_site, public_pages  # noqa: E402
 
 OUTPUT = ROOT / "docs" / "screenshots"
 WIDTHS = {375: 812, 1280: 900}

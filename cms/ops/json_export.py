@@ -32,7 +32,7 @@ class Exported:
 
 
 # In an order that inserts every row after the rows it points to. A new table is one line here
-# (tests/test_transfer.py fails until every table is either here or in NOT_EXPORTED).
+# (tests/ops/test_transfer.py fails until every table is either here or in NOT_EXPORTED).
 EXPORTED = (
     Exported("site_settings"),
     # Password hashes and session tokens never leave the site: imported authors get a random

@@ -17,7 +17,7 @@ from cms import PROJECT_ROOT
 from cms.extensions import db
 from cms.models import PENDING, Comment, Post
 from tests.conftest import make_app
-from tests.sample_site import (
+from tests.support.sample_site import (
     PASSWORD,
     USERNAME,
     SampleSite,

@@ -8,7 +8,7 @@ from cms.clock import utcnow
 from cms.extensions import db
 from cms.models import PUBLISHED, Post
 from cms.posts import render
-from tests.comments_support import set_site, stored_comments
+from tests.support.comments import set_site, stored_comments
 
 
 def publish_post(app) -> None:

@@ -2,25 +2,25 @@
 script runs on any page, and no javascript: URL or event-handler attribute reaches the HTML.
 
 The pages are served with the Content-Security-Policy loosened, so that what is proved here is
-the sanitizer's own work: the real policy (tests/test_security.py) is a second wall behind it.
+the sanitizer's own work: the real policy (tests/kernel/test_security.py) is a second wall behind it.
 """
 
 from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from cms.extensions import db
 from cms.models import Comment, Post
-from tests.comments_support import TOKEN_RE, set_site
 from tests.conftest import PASSWORD
-from tests.test_hardening_access import seed_author_and_post
+from tests.support import XSS_PAYLOADS
+from tests.support.comments import TOKEN_RE, set_site
+from tests.web.test_hardening_access import seed_author_and_post
 
-CORPUS = Path(__file__).resolve().parent.parent / "data" / "xss_payloads.txt"
+CORPUS = XSS_PAYLOADS
 PAYLOADS = [
     line.replace("\\0", "\0")
     for line in CORPUS.read_text(encoding="utf-8").splitlines()

@@ -24,7 +24,8 @@ from cms.kernel.settings import ensure_settings_row
 from cms.models import DRAFT, PUBLISHED, Author, Post
 from cms.posts import render
 from tests.conftest import PASSWORD, make_app
-from tests.production_server import (
+from tests.support import WXR_EXPORT
+from tests.support.production_server import (
     free_port,
     kill_server,
     request,
@@ -35,7 +36,7 @@ from tests.production_server import (
 ROUNDS = 10
 WORKERS = 2
 COMMENTERS = 4
-EXPORT = Path(__file__).parents[1] / "data" / "wxr" / "export.xml"
+EXPORT = WXR_EXPORT
 # The kills come at moments drawn from this seed, shown in every failure: CRASH_SEED=N replays it.
 SEED = int(os.environ.get("CRASH_SEED", random.SystemRandom().randrange(1_000_000)))
 

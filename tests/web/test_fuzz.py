@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from cms.extensions import db
 from cms.models import Post
-from tests.comments_support import TOKEN_RE, add_comment, set_site
 from tests.conftest import PASSWORD, make_app
-from tests.test_hardening_access import seed_author_and_post
-from tests.test_security import fill
+from tests.kernel.test_security import fill
+from tests.support.comments import TOKEN_RE, add_comment, set_site
+from tests.web.test_hardening_access import seed_author_and_post
 
 SPECIAL = [
     b"\x00",

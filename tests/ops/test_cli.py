@@ -11,6 +11,7 @@ from sqlalchemy import func, inspect, select
 from cms import create_app
 from cms.extensions import db
 from cms.models import Author, Post
+from tests.support import WXR_EXPORT
 
 
 def cli_app(tmp_path):
@@ -86,7 +87,7 @@ def test_import_wxr_from_the_command_line_without_server_name(tmp_path):
     app = cli_app(tmp_path)
     runner = app.test_cli_runner()
     runner.invoke(args=["init"])
-    export = Path(__file__).parent / "data" / "wxr" / "export.xml"
+    export = WXR_EXPORT
     result = runner.invoke(args=["import-wxr", str(export)])
     assert result.exit_code == 0, result.output
     assert "Import complete." in result.output

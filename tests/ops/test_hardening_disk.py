@@ -15,9 +15,9 @@ from sqlalchemy import event, select
 
 from cms.extensions import db
 from cms.models import Comment, Post
-from tests.comments_support import add_comment, post_comment, set_site
 from tests.conftest import PASSWORD, TEST_DATABASE_URL, make_app
-from tests.test_hardening_access import seed_author_and_post
+from tests.support.comments import add_comment, post_comment, set_site
+from tests.web.test_hardening_access import seed_author_and_post
 
 pytestmark = pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="SQLite's own page limit")
 

@@ -1,6 +1,6 @@
 """Nobody gets in: CSRF on every state change, the login guard for scripts, and sessions that end.
 
-tests/test_security.py already walks the editor for anonymous page requests, and tests/test_auth.py
+tests/kernel/test_security.py already walks the editor for anonymous page requests, and tests/web/test_auth.py
 proves the login throttle (per client, per account, X-Forwarded-For ignored) and the session
 renewal at login; this module adds what they leave open.
 """
@@ -18,9 +18,9 @@ from cms.clock import utcnow
 from cms.extensions import db
 from cms.models import PENDING, PUBLISHED, Author, Post
 from cms.posts import render, tags_named
-from tests.comments_support import add_comment
 from tests.conftest import PASSWORD, make_app
-from tests.test_security import editor_rules, fill
+from tests.kernel.test_security import editor_rules, fill
+from tests.support.comments import add_comment
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')

@@ -12,7 +12,8 @@ from cms.clock import utcnow
 from cms.comments import tokens
 from cms.extensions import db
 from cms.models import APPROVED, PENDING, PUBLISHED, SPAM, CommentEvent, Post
-from tests.comments_support import (
+from tests.conftest import make_app
+from tests.support.comments import (
     add_comment,
     comment_count,
     form_token,
@@ -20,7 +21,6 @@ from tests.comments_support import (
     set_site,
     stored_comments,
 )
-from tests.conftest import make_app
 
 
 @pytest.fixture

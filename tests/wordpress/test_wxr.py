@@ -4,7 +4,6 @@ import dataclasses
 import io
 from collections import Counter
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 
@@ -18,16 +17,11 @@ from cms.wordpress import (
     strip_shortcodes,
     wpautop,
 )
+from tests import support
 
-DATA = Path(__file__).parent / "data" / "wxr"
-EXPORT = DATA / "export.xml"
-THEME_UNIT_TEST = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "fixtures"
-    / "wxr"
-    / "themeunittestdata.wordpress.xml"
-)
+DATA = support.DATA / "wxr"
+EXPORT = support.WXR_EXPORT
+THEME_UNIT_TEST = support.THEME_UNIT_TEST
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from cms.extensions import db
 from cms.models import PUBLISHED, Author, Post, ThrottleEvent
 from cms.posts import render
 from tests.conftest import PASSWORD, make_app
-from tests.production_server import (
+from tests.support.production_server import (
     DEPLOY,
     free_port,
     request,

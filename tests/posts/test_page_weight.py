@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy import insert
 
 from bench.pageweight import LIMIT_KIB, weigh
+from cms import PROJECT_ROOT
 from cms.extensions import db
 from cms.markup import render_comment
 from cms.models import APPROVED, Comment
 from cms.posts import render_key
-from tests.comments_support import set_site
 from tests.conftest import make_app
+from tests.support.comments import set_site
 
-MODEL_POST = (Path(__file__).parent.parent / "bench" / "model-post.md").read_text("utf-8")
+MODEL_POST = (PROJECT_ROOT / "bench" / "model-post.md").read_text("utf-8")
 PAGE = "/posts/un-an-de-pain-au-levain/"
 
 

@@ -24,8 +24,9 @@ from cms.models import (
 )
 from cms.ops.json_export import EXPORTED, NOT_EXPORTED, RETIRED
 from tests.conftest import PASSWORD, make_app
+from tests.support import WXR_EXPORT
 
-WXR = Path(__file__).parent / "data" / "wxr" / "export.xml"
+WXR = WXR_EXPORT
 
 
 def export(app, path: Path) -> dict:

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html import unescape
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -27,6 +26,7 @@ from cms.markup import (
     sanitize_html,
     word_count,
 )
+from tests.support import XSS_PAYLOADS
 
 NBSP = "\u00a0"
 NNBSP = "\u202f"
@@ -34,7 +34,7 @@ COMMENT_REL = "nofollow ugc noopener noreferrer"
 
 # --- Helpers -------------------------------------------------------------------------------------
 
-PAYLOADS_FILE = Path(__file__).parent / "data" / "xss_payloads.txt"
+PAYLOADS_FILE = XSS_PAYLOADS
 
 
 def load_payloads() -> list[str]:

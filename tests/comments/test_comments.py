@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 from html.parser import HTMLParser
-from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
@@ -15,7 +14,9 @@ from cms.clock import utcnow
 from cms.extensions import db
 from cms.models import APPROVED, PENDING, PUBLISHED, SPAM, Post
 from cms.ops.cli import comments_group
-from tests.comments_support import (
+from tests.conftest import PASSWORD, make_app
+from tests.support import XSS_PAYLOADS
+from tests.support.comments import (
     add_comment,
     comment_count,
     form_token,
@@ -25,20 +26,17 @@ from tests.comments_support import (
     set_site,
     stored_comments,
 )
-from tests.conftest import PASSWORD, make_app
 
 XSS_PAYLOADS = [
     line
-    for line in (Path(__file__).parent / "data" / "xss_payloads.txt")
-    .read_text("utf-8")
-    .splitlines()
+    for line in XSS_PAYLOADS.read_text("utf-8").splitlines()
     if line.strip() and not line.startswith("#")
 ]
 
 
 @pytest.fixture
 def app(tmp_path):
-    # No time trap and no rate limit here: tests/test_comment_spam.py covers them.
+    # No time trap and no rate limit here: tests/comments/test_comment_spam.py covers them.
     app = make_app(tmp_path, COMMENT_MIN_SECONDS=0, COMMENT_RATE_LIMIT=0)
     yield app
     with app.app_context():

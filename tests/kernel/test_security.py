@@ -83,10 +83,10 @@ def test_development_secret_key_is_refused_outside_debug(tmp_path):
 
 def test_security_headers_on_every_page_type(tmp_path):
     """Every page type of a full site, as a visitor and as the author, carries the headers."""
-    from tests.sample_site import (
+    from tests.support.sample_site import (
         PASSWORD as AUTHOR_PASSWORD,
     )
-    from tests.sample_site import (
+    from tests.support.sample_site import (
         USERNAME,
         build_sample_site,
         editor_pages,

@@ -9,14 +9,15 @@ import pytest
 from babel.messages.pofile import read_po
 from flask_babel import force_locale, get_translations
 
+from cms import PROJECT_ROOT
 from cms.config import LANGUAGES
 from cms.extensions import db
 from cms.kernel.settings import site_settings
 from cms.models import Author
-from tests.comments_support import add_comment
 from tests.conftest import PASSWORD, make_app
+from tests.support.comments import add_comment
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = PROJECT_ROOT
 
 
 @pytest.fixture

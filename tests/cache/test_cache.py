@@ -13,8 +13,8 @@ from cms.cache import page_cache
 from cms.clock import utcnow
 from cms.extensions import db
 from cms.models import APPROVED, PENDING, Comment, ContentVersion, Post
-from tests.comments_support import add_comment, form_token, post_comment, set_site
 from tests.conftest import PASSWORD, make_app
+from tests.support.comments import add_comment, form_token, post_comment, set_site
 
 PAGE = "/posts/a-post/"
 

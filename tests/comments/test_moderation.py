@@ -9,8 +9,8 @@ import pytest
 from cms.clock import utcnow
 from cms.extensions import db
 from cms.models import APPROVED, PENDING, PUBLISHED, SPAM, Author, Post, SiteSettings
-from tests.comments_support import add_comment, comment_count, set_site, stored_comments
 from tests.conftest import PASSWORD, make_app
+from tests.support.comments import add_comment, comment_count, set_site, stored_comments
 
 
 @pytest.fixture

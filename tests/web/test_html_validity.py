@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from cms import PROJECT_ROOT
-from tests.comments_support import post_comment
 from tests.conftest import make_app
-from tests.sample_site import (
+from tests.support.comments import post_comment
+from tests.support.sample_site import (
     PASSWORD,
     POST_BODY,
     USERNAME,

@@ -24,17 +24,12 @@ from cms.models import (
     Tag,
 )
 from cms.posts import render
+from tests import support
 from tests.conftest import PASSWORD
 
-DATA = Path(__file__).parent / "data" / "wxr"
-EXPORT = DATA / "export.xml"
-THEME_UNIT_TEST = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "fixtures"
-    / "wxr"
-    / "themeunittestdata.wordpress.xml"
-)
+DATA = support.DATA / "wxr"
+EXPORT = support.WXR_EXPORT
+THEME_UNIT_TEST = support.THEME_UNIT_TEST
 needs_theme_unit_test = pytest.mark.skipif(
     not THEME_UNIT_TEST.exists(), reason="WordPress's theme unit test export is not there"
 )

@@ -1,6 +1,6 @@
 """Commenters never see another person's pending comment nor anyone's e-mail, on any public page.
 
-tests/test_comments.py proves it on the post page and the comments feed; this module crawls every
+tests/comments/test_comments.py proves it on the post page and the comments feed; this module crawls every
 public page type and feed, after the writer of a held comment has loaded them first (so a page
 cached for them would be served to the next visitor).
 """
@@ -17,9 +17,9 @@ from cms.clock import utcnow
 from cms.extensions import db
 from cms.models import APPROVED, PAGE, PENDING, PUBLISHED, Comment, Post
 from cms.posts import render
-from tests.comments_support import add_comment, post_comment, set_site
 from tests.conftest import make_app
-from tests.test_hardening_access import seed_author_and_post
+from tests.support.comments import add_comment, post_comment, set_site
+from tests.web.test_hardening_access import seed_author_and_post
 
 HELD_BODY = "Held words only the writer may read"
 EMAILS = ("ada.private@example.org", "held.writer@example.net")
