@@ -56,7 +56,7 @@ PREVIEW_LINK_MAX_AGE = 7 * 24 * 3600
 # Autosaves nobody restored are deleted after this many days (revisions are kept for good).
 AUTOSAVE_MAX_AGE_DAYS = 30
 
-# Page cache (cms/cache.py): anonymous public pages kept as bytes in each worker, checked
+# Page cache (cms/cache/): anonymous public pages kept as bytes in each worker, checked
 # against the content version on every request. False renders every page (for measurements).
 CACHE_PAGES = True
 PAGE_CACHE_MAX_BYTES = 4 * 1024 * 1024

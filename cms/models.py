@@ -240,7 +240,7 @@ class SiteSettings(db.Model):
 
 class ContentVersion(db.Model):
     """One row (id 1): a counter bumped in the same transaction as every change to what public
-    pages show (cms/cache.py), so every worker knows at once when its cached pages are stale."""
+    pages show (cms/cache/), so every worker knows at once when its cached pages are stale."""
 
     __tablename__ = "content_version"
 

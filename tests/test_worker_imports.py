@@ -5,6 +5,17 @@ import sys
 
 from cms import PROJECT_ROOT
 
+MIGRATION_MACHINERY = {"alembic", "flask_migrate", "mako"}
+
+
+def run_python(script: str) -> list[str]:
+    """The lines a fresh interpreter prints running `script` in the project."""
+    ran = subprocess.run(
+        [sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+    )
+    return ran.stdout.splitlines()
+
+
 SERVE_AND_LIST_MODULES = """
 import sys
 from cms import create_app
@@ -20,16 +31,9 @@ print(" ".join(sorted(sys.modules)))
 
 
 def test_serving_pages_imports_no_migration_machinery():
-    served = subprocess.run(
-        [sys.executable, "-c", SERVE_AND_LIST_MODULES],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    modules = set(served.stdout.split())
-    assert "cms" in modules
-    assert not modules & {"alembic", "flask_migrate", "mako"}
+    (modules,) = run_python(SERVE_AND_LIST_MODULES)
+    assert "cms" in modules.split()
+    assert not set(modules.split()) & MIGRATION_MACHINERY
 
 
 LIST_COMMANDS_AND_MODULES = """
@@ -46,16 +50,9 @@ print(" ".join(sorted(sys.modules)))
 
 
 def test_listing_the_commands_imports_no_migration_machinery():
-    listed = subprocess.run(
-        [sys.executable, "-c", LIST_COMMANDS_AND_MODULES],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    *help_lines, modules = listed.stdout.splitlines()
+    *help_lines, modules = run_python(LIST_COMMANDS_AND_MODULES)
     assert "db" in " ".join(help_lines).split()
-    assert not set(modules.split()) & {"alembic", "flask_migrate", "mako"}
+    assert not set(modules.split()) & MIGRATION_MACHINERY
 
 
 def test_the_db_command_group_is_listed_and_runs(tmp_path):

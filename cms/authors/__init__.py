@@ -1,4 +1,6 @@
-"""Authors: who may log in to the desk, found by name the one way the site compares names."""
+"""Authors: who may log in to the desk, found by name the one way the site compares names.
+
+A feature with no HTTP; imports only the root leaves (extensions, models)."""
 
 from __future__ import annotations
 

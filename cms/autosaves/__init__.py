@@ -1,4 +1,6 @@
-"""Autosaves: what the author typed but did not save yet, kept apart from the post itself."""
+"""Autosaves: what the author typed but did not save yet, kept apart from the post itself.
+
+A feature with no HTTP; imports only the root leaves (clock, extensions, models)."""
 
 from __future__ import annotations
 

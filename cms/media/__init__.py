@@ -1,4 +1,6 @@
-"""Uploaded images: checked by their content, stored under instance/uploads with random names."""
+"""Uploaded images: checked by their content, stored under instance/uploads with random names.
+
+A feature with no HTTP; imports only the root leaves (extensions, models)."""
 
 from __future__ import annotations
 

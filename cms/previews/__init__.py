@@ -1,4 +1,6 @@
-"""Private preview links for drafts: signed, expiring, and revoked by changing the post's key."""
+"""Private preview links for drafts: signed, expiring, and revoked by changing the post's key.
+
+A feature with no HTTP; imports only the root leaves (clock, extensions, models)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Old addresses of posts (imported permalinks, "/?p=123") answered with a permanent redirect."""
+"""Old addresses of posts (imported permalinks, "/?p=123") answered with a permanent redirect.
+
+A feature with no HTTP: it reads the request it is given and imports the root leaves and posts
+(for addresses). create_app hands moved_to to the 404 handler, so the plumbing never imports it."""
 
 from __future__ import annotations
 

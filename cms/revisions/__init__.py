@@ -1,4 +1,6 @@
-"""Revisions: every save of a post keeps its title and text, so any earlier state can come back."""
+"""Revisions: every save of a post keeps its title and text, so any earlier state can come back.
+
+A feature with no HTTP; imports only the root leaves (extensions, models)."""
 
 from __future__ import annotations
 
