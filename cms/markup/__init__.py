@@ -3,8 +3,8 @@
 Owns the allow-lists, the Markdown converters, French typography and the render pipelines. Pure
 text machinery: no app, no request, no database. It imports nothing from cms today and may import
 only the plumbing in cms.kernel. Callers use the names below, from cms.markup. Inside, imports
-point one way: html_tokens and allowlists first, then typography, markdown_converters, text, and
-pipelines last.
+point one way: html_tokens and allowlists first, then typography, markdown_limits (Python-Markdown's
+scans, bounded), markdown_converters, text, and pipelines last.
 """
 
 from .pipelines import (

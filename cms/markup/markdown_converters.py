@@ -58,7 +58,9 @@ def _new_post_markdown(language: str) -> markdown.Markdown:
     """A converter for posts with their extensions and the footnote wording of the language."""
     import markdown
 
-    return markdown.Markdown(
+    from .markdown_limits import bound_scans
+
+    md = markdown.Markdown(
         extensions=["toc", "sane_lists", "fenced_code", "codehilite", "tables", "footnotes"],
         extension_configs={
             "toc": {"slugify": _slugify},
@@ -69,6 +71,7 @@ def _new_post_markdown(language: str) -> markdown.Markdown:
         },
         output_format="html",
     )
+    return bound_scans(md)
 
 
 def _comment_markdown() -> markdown.Markdown:
@@ -83,7 +86,9 @@ def _new_comment_markdown() -> markdown.Markdown:
     """A converter for comments: inline Markdown, quotes and links, no raw HTML."""
     import markdown
 
-    md = markdown.Markdown(extensions=["nl2br"], output_format="html")
+    from .markdown_limits import bound_scans
+
+    md = bound_scans(markdown.Markdown(extensions=["nl2br"], output_format="html"))
     # Without these, "<b>" is plain text that the serializer escapes, rather than markup.
     md.preprocessors.deregister("html_block")
     md.inlinePatterns.deregister("html")
@@ -142,12 +147,19 @@ _NO_AUTOLINK = frozenset({"a", "code", "pre"})
 
 def _trim_url(url: str) -> str:
     """Drop trailing punctuation that belongs to the sentence, keeping balanced brackets."""
-    while url and url[-1] in _TRAILING_PUNCTUATION:
-        opener = _BRACKETS.get(url[-1])
-        if opener is not None and url.count(opener) >= url.count(url[-1]):
-            break  # "wiki/Foo_(bar)": the parenthesis is part of the URL
-        url = url[:-1]
-    return url
+    end = len(url)
+    counts: dict[str, int] = {}
+    while end and url[end - 1] in _TRAILING_PUNCTUATION:
+        closer = url[end - 1]
+        opener = _BRACKETS.get(closer)
+        if opener is not None:
+            if not counts:  # counted once: only closers are dropped, one at a time
+                counts = {bracket: url.count(bracket) for bracket in "()[]{}"}
+            if counts[opener] >= counts[closer]:
+                break  # "wiki/Foo_(bar)": the parenthesis is part of the URL
+            counts[closer] -= 1
+        end -= 1
+    return url[:end]
 
 
 def _split_urls(text: str | None) -> tuple[str | None, list[Element]]:
