@@ -19,8 +19,10 @@ from .typography import _typeset
 RENDERER_VERSION = 1
 
 MORE_MARKER = "<!--more-->"
-# WordPress writes "<!--more-->" but also "<!--more Continue reading-->"; imports keep both.
-MORE_RE = re.compile(r"<!--\s*more(?:\s[^>]*?)?\s*-->", re.IGNORECASE)
+# WordPress writes "<!--more-->" but also "<!--more Continue reading-->"; imports keep both. The
+# link text stops at the next "<!--" (and "\s*" before "-->" is left to it): otherwise every
+# unclosed marker read to the end of the text, and every space of a run tried the rest of it.
+MORE_RE = re.compile(r"<!--\s*more(?:\s(?:[^<>]|<(?!!--))*?)?-->", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

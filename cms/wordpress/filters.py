@@ -17,27 +17,32 @@ _HTML_SPLIT = re.compile(
     r"|[^>]*>?))"
 )
 # Elements whose inner line breaks wpautop() must not turn into paragraphs, and how it avoids it.
+# A leading \s* starts only where a whitespace run does: tried at every space of a long run, it
+# read the rest of the run each time (the square of its length). WordPress's "\s*(tag)\s*" is
+# two passes, spaces before such tags then after them: the same spaces go.
 _COLLAPSE = (
-    (("<option",), ((r"\s*<option", "<option"), (r"</option>\s*", "</option>"))),
+    (("<option",), ((r"(?<!\s)\s*<option", "<option"), (r"</option>\s*", "</option>"))),
     (
         ("</object>",),
         (
             (r"(<object[^>]*>)\s*", r"\1"),
-            (r"\s*</object>", "</object>"),
-            (r"\s*(</?(?:param|embed)[^>]*>)\s*", r"\1"),
+            (r"(?<!\s)\s*</object>", "</object>"),
+            (r"(?<!\s)\s*(</?(?:param|embed)[^>]*>)", r"\1"),
+            (r"(</?(?:param|embed)[^>]*>)\s*", r"\1"),
         ),
     ),
     (
         ("<source", "<track"),
         (
             (r"([<\[](?:audio|video)[^>\]]*[>\]])\s*", r"\1"),
-            (r"\s*([<\[]/(?:audio|video)[>\]])", r"\1"),
-            (r"\s*(<(?:source|track)[^>]*>)\s*", r"\1"),
+            (r"(?<!\s)\s*([<\[]/(?:audio|video)[>\]])", r"\1"),
+            (r"(?<!\s)\s*(<(?:source|track)[^>]*>)", r"\1"),
+            (r"(<(?:source|track)[^>]*>)\s*", r"\1"),
         ),
     ),
     (
         ("<figcaption",),
-        ((r"\s*(<figcaption[^>]*>)", r"\1"), (r"</figcaption>\s*", "</figcaption>")),
+        ((r"(?<!\s)\s*(<figcaption[^>]*>)", r"\1"), (r"</figcaption>\s*", "</figcaption>")),
     ),
 )
 _PHP_WHITESPACE = " \t\n\r\0\x0b"
@@ -96,15 +101,10 @@ def wpautop(text: str) -> str:
     text = _sub(rf"<p>\s*(</?{_ALL_BLOCKS}[^>]*>)", r"\1", text)
     text = _sub(rf"(</?{_ALL_BLOCKS}[^>]*>)\s*</p>", r"\1", text)
 
-    text = re.sub(
-        r"<(script|style|svg|math).*?</\1>",
-        lambda match: match[0].replace("\n", "<WPPreserveNewline />"),
-        text,
-        flags=re.ASCII | re.DOTALL,
-    )
+    text = _mark_newlines_in_raw_elements(text)
     text = text.replace("<br>", "<br />").replace("<br/>", "<br />")
-    text = _sub(r"(?<!<br />)\s*\n", "<br />\n", text)
-    text = text.replace("<WPPreserveNewline />", "\n")
+    text = _newlines_to_breaks(text)
+    text = text.replace(_KEPT_NL, "\n")
 
     text = _sub(rf"(</?{_ALL_BLOCKS}[^>]*>)\s*<br />", r"\1", text)
     text = _sub(r"<br />(\s*</?(?:p|li|div|dl|dd|dt|th|pre|td|ul|ol)[^>]*>)", r"\1", text)
@@ -114,6 +114,52 @@ def wpautop(text: str) -> str:
     if "<!-- wpnl -->" in text:
         text = text.replace(" <!-- wpnl --> ", "\n").replace("<!-- wpnl -->", "\n")
     return text
+
+
+_RAW_START = re.compile(r"<(script|style|svg|math)", re.ASCII)
+_KEPT_NL = "<WPPreserveNewline />"
+
+
+def _mark_newlines_in_raw_elements(text: str) -> str:
+    """preg_replace_callback('/<(script|style|svg|math).*?<\\/\\1>/s', ...): newlines inside these
+    elements are kept from becoming <br />. The regular expression read to the end of the text
+    from every opening tag left unclosed; here a name with no closing tag left is not sought again."""
+    pieces: list[str] = []
+    done = search_from = 0
+    unclosed: set[str] = set()
+    while match := _RAW_START.search(text, search_from):
+        name = match[1]
+        close = -1 if name in unclosed else text.find(f"</{name}>", match.end())
+        if close < 0:
+            unclosed.add(name)
+            search_from = match.start() + 1
+            continue
+        end = close + len(name) + 3
+        pieces += [text[done : match.start()], text[match.start() : end].replace("\n", _KEPT_NL)]
+        done = search_from = end
+    return "".join([*pieces, text[done:]])
+
+
+_WHITESPACE_RUN = re.compile(r"\s+", re.ASCII)
+
+
+def _newlines_to_breaks(text: str) -> str:
+    """preg_replace('|(?<!<br />)\\s*\\n|', "<br />\\n", ...), in one pass over the whitespace runs
+    (the expression, tried at every space of a run with no newline, read the rest of it each time).
+
+    Each run that holds a newline loses everything up to its last newline to "<br />\\n", from its
+    first character, or from its second when "<br />" comes right before it.
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        run = match[0]
+        last_newline = run.rfind("\n")
+        skip = 1 if text.endswith("<br />", 0, match.start()) else 0
+        if last_newline < skip:
+            return run
+        return run[:skip] + "<br />\n" + run[last_newline + 1 :]
+
+    return _WHITESPACE_RUN.sub(replace, text)
 
 
 def _mark_newlines_in_tags(text: str) -> str:
@@ -158,7 +204,10 @@ def strip_shortcodes(text: str) -> str:
     - [[gallery]], WordPress's escape for literal text, becomes "[gallery]".
     - Any other bracketed text, plugin shortcodes included, is left as it is.
     """
-    return _SHORTCODE.sub(_replace_shortcode, text)
+    # Every shortcode ends with "]": searching beyond the last one would read to the end of the
+    # text from each "[gallery" left unclosed there, for nothing.
+    end = text.rfind("]") + 1
+    return _SHORTCODE.sub(_replace_shortcode, text[:end]) + text[end:]
 
 
 def _replace_shortcode(match: re.Match[str]) -> str:
