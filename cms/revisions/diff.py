@@ -88,9 +88,9 @@ def _windowed_pairs(
     pairs: list[tuple[int, int]] = []
     half = _WINDOW // 2
     while alo < ahi and blo < bhi:
-        last = alo + _WINDOW >= ahi  # the window reaches the end of a
+        last = alo + _WINDOW >= ahi  # the window reaches the end of a's range
         window = SequenceMatcher(
-            None, a[alo : alo + _WINDOW], b[blo : blo + _WINDOW], autojunk=False
+            None, a[alo : min(alo + _WINDOW, ahi)], b[blo : min(blo + _WINDOW, bhi)], autojunk=False
         )
         kept = [
             (alo + i + k, blo + j + k)

@@ -1,11 +1,13 @@
 """Revisions: every save keeps one; the author lists them, reads a diff, restores one."""
 
+import pytest
 from sqlalchemy import select
 
 from cms.extensions import db
 from cms.models import DRAFT, PUBLISHED, Revision
 from cms.revisions.diff import DELETED, GAP, INSERTED, SAME, line_diff
 from tests.conftest import get_post
+from tests.support.work_count import python_lines
 
 
 def post_form(**fields):
@@ -151,3 +153,54 @@ def test_deleting_a_post_deletes_its_revisions(app, logged_in):
     post_id = write_three_versions(logged_in, app)
     logged_in.post(f"/editor/posts/{post_id}/delete")
     assert revisions(app, post_id) == []
+
+
+# --- Long texts: the diff stays readable and its work grows with the length (never timed here;
+# bench/ times it) ------------------------------------------------------------------------------
+
+
+def long_line(words: int, changed_every: int = 0) -> str:
+    text = [f"mot{n % 97} pain{n % 89}" for n in range(words)]
+    if changed_every:
+        text = [f"CHANGÉ{n}" if n % changed_every == 0 else w for n, w in enumerate(text)]
+    return " ".join(text)
+
+
+def changed_parts(lines: list) -> list[str]:
+    return [text for line in lines for changed, text in line.parts if changed]
+
+
+def test_a_long_line_with_scattered_changes_marks_exactly_the_changed_words():
+    old, new = long_line(3000), long_line(3000, changed_every=300)
+    lines = line_diff(old, new)
+    assert [line.kind for line in lines] == [DELETED, INSERTED]
+    assert changed_parts(lines[1:]) == [f"CHANGÉ{n}" for n in range(0, 3000, 300)]
+    assert changed_parts(lines[:1]) == [f"mot{n % 97} pain{n % 89}" for n in range(0, 3000, 300)]
+    assert "".join(text for _, text in lines[1].parts) == new
+
+
+def test_a_word_inserted_in_a_long_line_of_repeated_words_shifts_nothing_else():
+    old = " ".join(["le pain de la semaine"] * 2000)
+    cut = old.index(" ", 5000)
+    new = old[:cut] + " INSÉRÉ" + old[cut:]
+    lines = line_diff(old, new)
+    assert changed_parts(lines) in ([" INSÉRÉ"], ["INSÉRÉ "])
+
+
+def test_many_blank_lines_and_changed_paragraphs_keep_their_line_numbers():
+    old = "\n\n".join(f"Paragraphe {n}." for n in range(2000))
+    new = old.replace("Paragraphe 1000.", "Paragraphe mille.")
+    lines = line_diff(old, new)
+    changed = [line for line in lines if line.kind in (DELETED, INSERTED)]
+    assert [(line.kind, line.old_number, line.new_number) for line in changed] == [
+        (DELETED, 2001, None),
+        (INSERTED, None, 2001),
+    ]
+
+
+@pytest.mark.parametrize("every", [10, 7])
+def test_the_work_of_a_long_line_diff_grows_with_its_length(every):
+    def work(words: int) -> int:
+        return python_lines(line_diff, long_line(words), long_line(words, changed_every=every))
+
+    assert work(1600) < 6 * work(400)
