@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from . import load
+from .abuse import AT_ONCE
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -31,6 +32,8 @@ class Run:
     started: str
     rows: list[Row] = field(default_factory=list)
     scale: list[dict] = field(default_factory=list)
+    # The abuse section: "comments" (POST times), "at_once" (identical submissions), "texts".
+    abuse: dict = field(default_factory=dict)
     # (name, passed, detail, decisive): with --quick only what is not a timing decides.
     checks: list[tuple[str, bool, str, bool]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -78,6 +81,7 @@ def table(run: Run) -> str:
         for entry in run.scale:
             lines.append(f"| {entry['page']} | {entry['site']} | {entry['p50_ms']:.2f} | "
                          f"{entry['p99_ms']:.2f} | {entry.get('cpu_ms', 0):.1f} |")  # fmt: skip
+    lines += _abuse_tables(run.abuse)
     lines += ["", "| check | result | detail |", "|---|---|---|"]
     for name, ok, detail, decisive in run.checks:
         verdict = "ok" if ok else ("FAIL" if decisive else "not met (--quick: not decisive)")
@@ -86,6 +90,33 @@ def table(run: Run) -> str:
     if notes:
         lines += [""] + [f"- {note}" for note in notes]
     return "\n".join(lines)
+
+
+def _abuse_tables(abuse: dict) -> list[str]:
+    """The abuse section: comment POSTs, identical submissions sent at once, text costs."""
+    if not abuse:
+        return []
+    lines = ["", "| abuse: comment POST to gunicorn | seconds | × ordinary |", "|---|---:|---:|"]
+    for row in abuse["comments"]:
+        lines.append(f"| {row['name']} | {row['seconds']:.3f} | {_num(row.get('ratio'), '.1f')} |")
+    lines += ["", f"| abuse: {AT_ONCE} identical submissions at once | database | spam limits "
+              "| stored | answers |", "|---|---|---|---:|---|"]  # fmt: skip
+    for row in abuse["at_once"]:
+        answers = ", ".join(f"{status}×{row['statuses'].count(status)}"
+                            for status in sorted(set(row["statuses"])))  # fmt: skip
+        lines.append(
+            f"| same form, token and text | {row['database']} | "
+            f"{'on' if row['spam_limits'] else 'off'} | {row['stored']} | {answers} |"
+        )
+    lines += ["", "| abuse: what a text costs (CPU, best of 3) | n characters | s at n | s at 2n "
+              "| × for 2 × length |", "|---|---:|---:|---:|---:|"]  # fmt: skip
+    for row in abuse["texts"]:
+        short, long = row["seconds"]
+        lines.append(
+            f"| {row['name']} | {row['length']:,} | {short:.4f} | {long:.4f} | "
+            f"{_num(row['ratio'], '.2f')} |"
+        )
+    return lines
 
 
 def save(run: Run, out: Path | None) -> Path:

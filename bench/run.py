@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-from . import load, pageweight, procstat, servers
+from . import abuse, load, pageweight, procstat, servers
 from .client import comment_form, fetch, post_form
 from .figures import Row, Run, save, table
 from .sitebuilder import Site, build_site
@@ -229,6 +229,7 @@ class Bench:
             self.stop(nocache)
         self.comment_row(site, app, post_path)
         self.freshness(site, app, post_path)
+        self.abuse(site, app, post_path)
         self.ratios(hello_row, static_row)
         self.memory_check(rows[STACK])
         if post_row.vs_hello is not None:
@@ -419,6 +420,51 @@ class Bench:
             f"new comment ({where}): its writer sees it at once: {writer_sees}; "
             f"anonymous readers after {seen_after if seen_after is None else f'{seen_after:.1f} s'}",
         )
+
+    def abuse(self, site: Site, app: servers.Server, post_path: str) -> None:
+        """Issue 14's figures: a hostile comment against an ordinary one and a short comment
+        behind hostile ones (spam limits off), identical submissions sent at once (spam limits
+        on and off, SQLite and PostgreSQL), and what hostile texts cost as they grow."""
+        print("abuse: hostile comments, identical submissions, text costs", flush=True)
+        comments = abuse.comment_times(app.url, post_path, rounds=2 if self.quick else 5,
+                                       workers=self.args.workers)  # fmt: skip
+        spam_on = self.causerie("causerie-spam-on", site, **abuse.SPAM_ON)
+        count = abuse.sqlite_counter(site)
+        at_once = [
+            {"database": "SQLite", "spam_limits": on}
+            | abuse.identical_at_once(server.url, post_path, count, spam_on=on)
+            for on, server in ((True, spam_on), (False, app))
+        ]
+        self.stop(spam_on)
+        on_postgres, note = abuse.postgres_figures(self.workdir, self.args.workers,
+                                                   start_server=not self.quick)  # fmt: skip
+        at_once += on_postgres
+        if note:
+            self.run.notes.append(note)
+        texts = abuse.text_costs(4000 if self.quick else 10_000)
+        self.run.abuse = {"comments": comments, "at_once": at_once, "texts": texts}
+        ordinary, hostile, short = comments
+        self.run.check("abuse: hostile comment", hostile["ratio"] <= abuse.TIME_RATIO_TARGET,
+                       f"{hostile['seconds']:.3f} s against {ordinary['seconds']:.3f} s for an "
+                       f"ordinary comment of the same length: ×{hostile['ratio']:.1f} (target "
+                       f"×{abuse.TIME_RATIO_TARGET:.0f}); answers {ordinary['statuses']}",
+                       target=True)  # fmt: skip
+        self.run.check("abuse: short comment behind hostile ones",
+                       short["seconds"] < abuse.WAIT_TARGET_S and short["status"] in (302, 303),
+                       f"answered {short['status']} after {short['seconds']:.3f} s with one "
+                       f"hostile comment in flight per worker (target {abuse.WAIT_TARGET_S:.0f} s)",
+                       target=True)  # fmt: skip
+        stored = ", ".join(f"{r['stored']} ({r['database']}, spam limits "
+                           f"{'on' if r['spam_limits'] else 'off'})" for r in at_once)  # fmt: skip
+        self.run.check("abuse: identical submissions",
+                       all(r["stored"] == 1 for r in at_once),
+                       f"{abuse.AT_ONCE} sent at once, stored: {stored} (target 1 each)",
+                       target=True)  # fmt: skip
+        growth = max(r["ratio"] or 0 for r in texts)
+        self.run.check("abuse: text costs", growth <= 3,
+                       f"twice the length costs at most ×{growth:.2f} the CPU over "
+                       f"{len(texts)} hostile shapes (×2 when linear, ×4 when quadratic; limit ×3)",
+                       target=True)  # fmt: skip
 
     def ratios(self, hello: Row, static: Row | None) -> None:
         def ratio(row: Row, base: Row | None) -> float | None:

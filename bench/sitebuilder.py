@@ -64,7 +64,7 @@ class Site:
     """What the benchmark needs to know about the site it built."""
 
     instance: str
-    database: str
+    database: str  # the SQLite file, or the URI of another database
     model_slug: str
     model_post_id: int
     tag_slug: str
@@ -94,26 +94,35 @@ def _other_bodies(rng: random.Random, count: int) -> list[str]:
     return bodies
 
 
-def write_instance_config(instance: Path) -> Path:
-    """instance/config.py as `flask init` would write it, with the database next to it."""
+def write_instance_config(instance: Path, database_uri: str | None = None) -> str:
+    """instance/config.py as `flask init` would write it, with the SQLite database next to it
+    (its path is returned) or the database at database_uri (returned as it is)."""
     instance.mkdir(parents=True, exist_ok=True)
-    database = instance / "bench.sqlite3"
+    database = database_uri or str(instance / "bench.sqlite3")
     (instance / "config.py").write_text(
         f"SECRET_KEY = {secrets.token_hex(32)!r}\n"
-        f"SQLALCHEMY_DATABASE_URI = {'sqlite:///' + str(database)!r}\n",
+        f"SQLALCHEMY_DATABASE_URI = {database_uri or 'sqlite:///' + database!r}\n",
         encoding="utf-8",
     )
     return database
 
 
 def build_site(
-    instance: Path, *, posts: int, big_comments: int = 0, model_comments: int = 50, seed: int = 6
+    instance: Path,
+    *,
+    posts: int,
+    big_comments: int = 0,
+    model_comments: int = 50,
+    seed: int = 6,
+    database_uri: str | None = None,
 ) -> Site:
     """Build a French site: the model post with `model_comments` approved comments, `posts`
     other posts with tags and a few comments each, and, when `big_comments`, a post with that
-    many comments. Bulk inserts, so 100,000 posts take about a minute."""
+    many comments. Bulk inserts, so 100,000 posts take about a minute. In SQLite next to the
+    instance's config unless database_uri names another (empty) database: then build it without
+    comments, whose explicit ids its sequence would not know of."""
     rng = random.Random(seed)  # noqa: S311 (reproducible filler text)
-    database = write_instance_config(instance)
+    database = write_instance_config(instance, database_uri)
     app = create_app(instance_path=instance)
     now = utcnow()
     with app.app_context():

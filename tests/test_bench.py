@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
+
+import pytest
 
 from cms import PROJECT_ROOT
 
 
-def test_quick_benchmark_serves_every_page_and_stores_every_comment(tmp_path: Path):
-    out = tmp_path / "quick.json"
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str]:
+    """One --quick run for the module's tests: its JSON figures and what it printed."""
+    out = tmp_path_factory.mktemp("bench") / "quick.json"
     done = subprocess.run(
         [sys.executable, "-m", "bench.run", "--quick", "--seconds", "0.5", "--out", str(out)],
         cwd=PROJECT_ROOT,
@@ -21,7 +24,11 @@ def test_quick_benchmark_serves_every_page_and_stores_every_comment(tmp_path: Pa
         check=False,
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
-    run = json.loads(out.read_text(encoding="utf-8"))
+    return json.loads(out.read_text(encoding="utf-8")), done.stdout
+
+
+def test_quick_benchmark_serves_every_page_and_stores_every_comment(quick_run):
+    run, stdout = quick_run
     rows = {row["name"]: row for row in run["rows"]}
     pages = ["post page, 50 comments", "home page", "tag page", "feed"]
     for name in ["hello-world (Flask)", "the same libraries, no Causerie", *pages]:
@@ -38,4 +45,18 @@ def test_quick_benchmark_serves_every_page_and_stores_every_comment(tmp_path: Pa
     assert (
         rows["the same libraries, no Causerie"]["rss_mib"] > rows["hello-world (Flask)"]["rss_mib"]
     )
-    assert "| post page, 50 comments |" in done.stdout
+    assert "| post page, 50 comments |" in stdout
+
+
+def test_quick_benchmark_prints_the_abuse_figures(quick_run):
+    run, stdout = quick_run
+    ordinary, hostile, short = run["abuse"]["comments"]
+    assert ordinary["statuses"] == [302] and hostile["ratio"] > 0
+    assert short["status"] == 302
+    at_once = {(row["database"], row["spam_limits"]): row for row in run["abuse"]["at_once"]}
+    for spam_limits in (True, False):
+        row = at_once[("SQLite", spam_limits)]
+        assert len(row["statuses"]) == 6 and row["stored"] >= 1
+    assert {row["name"] for row in run["abuse"]["texts"]} >= {"comment of '['", "post of '[!['"}
+    assert "| abuse: comment POST to gunicorn |" in stdout
+    assert "| abuse: 6 identical submissions at once |" in stdout
