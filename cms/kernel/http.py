@@ -1,9 +1,14 @@
 """Small HTTP rules every part of the web layer may ask: where a redirect may lead, whose form it
-is, which numbers a query string or a form may send."""
+is, which numbers a query string or a form may send; the request whose unreadable body is a 400."""
 
+import io
+from typing import IO
 from urllib.parse import urlsplit
 
+import flask
 from flask import abort, request
+from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.utils import cached_property
 
 
 def safe_next(target: str | None) -> str | None:
@@ -64,3 +69,34 @@ def requested_page() -> int:
     if page is None:
         abort(404)
     return page
+
+
+class ReadableBody(io.RawIOBase):
+    """A request body whose reading fails with an HTTP error only. A body the server cannot
+    decode is the client's error: gunicorn raises its own parse errors (InvalidChunkSize and
+    its kin) from read(), inside whichever view reads the form, where they would be a 500."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        try:
+            data = self._stream.read(len(buffer))
+        except HTTPException:  # werkzeug's own: a client gone (400), a body too large (413)
+            raise
+        except Exception as error:
+            raise BadRequest() from error
+        buffer[: len(data)] = data
+        return len(data)
+
+
+class Request(flask.Request):
+    """Flask's request, with its body read through ReadableBody: the form, the files, get_data()
+    and get_json() all read `stream`."""
+
+    @cached_property
+    def stream(self) -> IO[bytes]:
+        return ReadableBody(super().stream)
