@@ -1,8 +1,14 @@
-"""Small HTTP rules every part of the web layer may ask: where a redirect may lead, whose form it is."""
+"""Small HTTP rules every part of the web layer may ask: where a redirect may lead, whose form it
+is, which numbers a query string or a form may send; the request whose unreadable body is a 400."""
 
+import io
+from typing import IO
 from urllib.parse import urlsplit
 
-from flask import request
+import flask
+from flask import abort, request
+from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.utils import cached_property
 
 
 def safe_next(target: str | None) -> str | None:
@@ -29,13 +35,68 @@ def origin_is_foreign() -> bool:
 
 # The largest id a database column holds (SQLite and PostgreSQL BIGINT alike).
 MAX_ID = 2**63 - 1
+# No page number or id in a query string comes near this; page offsets (page x at most a
+# hundred per page) stay in a 64-bit integer.
+MAX_QUERY_NUMBER = 10**15
 
 
-def record_id(value: object) -> int | None:
-    """A row id sent by a form or a script, or None when it cannot be one (not a whole number
-    written in ASCII digits, zero, or beyond any column): never an overflow in the driver."""
+def positive_number(value: object, maximum: int) -> int | None:
+    """`value` as a whole number from 1 to `maximum`, or None: an int, or a str written in ASCII
+    digits alone. No sign, space or underscore, and none of the digits that str.isdigit() or int()
+    accept beyond ASCII ("²", "٣"), so that what the site reads is what its links write."""
     if isinstance(value, bool):
         return None
     if isinstance(value, str):
-        value = int(value) if value.isascii() and value.isdigit() and len(value) < 20 else None
-    return value if isinstance(value, int) and 0 < value <= MAX_ID else None
+        if not (value.isascii() and value.isdigit()) or len(value) > len(str(maximum)):
+            return None
+        value = int(value)
+    return value if isinstance(value, int) and 0 < value <= maximum else None
+
+
+def record_id(value: object) -> int | None:
+    """A row id sent by a form or a script, or None when it cannot be one (see positive_number):
+    never an overflow in the driver."""
+    return positive_number(value, MAX_ID)
+
+
+def requested_page() -> int:
+    """The ?page=N of a listing, 1 when absent. Aborts 404 for anything but a positive_number up
+    to MAX_QUERY_NUMBER (an address like that lists nothing)."""
+    raw = request.args.get("page")
+    if raw is None:
+        return 1
+    page = positive_number(raw, MAX_QUERY_NUMBER)
+    if page is None:
+        abort(404)
+    return page
+
+
+class ReadableBody(io.RawIOBase):
+    """A request body whose reading fails with an HTTP error only. A body the server cannot
+    decode is the client's error: gunicorn raises its own parse errors (InvalidChunkSize and
+    its kin) from read(), inside whichever view reads the form, where they would be a 500."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        try:
+            data = self._stream.read(len(buffer))
+        except HTTPException:  # werkzeug's own: a client gone (400), a body too large (413)
+            raise
+        except Exception as error:
+            raise BadRequest() from error
+        buffer[: len(data)] = data
+        return len(data)
+
+
+class Request(flask.Request):
+    """Flask's request, with its body read through ReadableBody: the form, the files, get_data()
+    and get_json() all read `stream`."""
+
+    @cached_property
+    def stream(self) -> IO[bytes]:
+        return ReadableBody(super().stream)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 from datetime import UTC, date, datetime, tzinfo
 
-import flask
 from babel import Locale, support
 from babel.core import get_global
 from babel.dates import DateTimePattern
@@ -13,6 +12,7 @@ from flask import Flask, g, has_request_context
 from flask_babel import format_date, format_time, get_locale, get_timezone, gettext
 from wtforms.i18n import messages_path
 
+from . import http
 from .settings import site_settings
 
 
@@ -101,10 +101,10 @@ def _wtforms_translations(locale: str) -> support.Translations:
     return support.Translations.load(messages_path(), [locale], domain="wtforms")
 
 
-class Request(flask.Request):
-    """Flask's request, with WTForms' own messages ("Not a valid integer") in the site's
-    language read once per process: Flask-WTF would parse their catalogue again for every form,
-    a millisecond of each comment posted. Flask-WTF looks for this attribute first."""
+class Request(http.Request):
+    """The site's request (kernel.http), with WTForms' own messages ("Not a valid integer") in
+    the site's language read once per process: Flask-WTF would parse their catalogue again for
+    every form, a millisecond of each comment posted. Flask-WTF looks for this attribute first."""
 
     @functools.cached_property
     def wtforms_translations(self) -> support.Translations:

@@ -7,6 +7,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from ..config import DEV_SECRET_KEY
+from .http import MAX_ID, MAX_QUERY_NUMBER
 
 # The site's own pages use no inline script or style, so the policy can be strict.
 CONTENT_SECURITY_POLICY = (
@@ -27,12 +28,8 @@ class DatabaseInteger(IntegerConverter):
     a 404, not an overflow inside the database driver."""
 
     def __init__(self, map, *args, **kwargs) -> None:
-        kwargs.setdefault("max", 2**63 - 1)
+        kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
-
-
-# No page number or id comes near this; page offsets (page x per page) stay in a 64-bit integer.
-MAX_QUERY_NUMBER = 10**15
 
 
 def has_impossible_value(path: str, args) -> bool:

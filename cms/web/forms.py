@@ -19,6 +19,7 @@ from ..comments.fields import (
     normalize_website,
     one_line,
 )
+from ..kernel.http import record_id
 from ..kernel.settings import site_settings
 
 
@@ -108,8 +109,7 @@ class CommentForm(CommentFields):
             field.id = field.label.field_id = f"comment-{field.name}"
 
     def parent_id_value(self) -> int | None:
-        value = (self.parent_id.data or "").strip()
-        return int(value) if value.isdigit() and len(value) < 12 else None
+        return record_id((self.parent_id.data or "").strip())
 
 
 class CommentEditForm(CommentFields):

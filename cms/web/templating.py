@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Flask, request, url_for
 from markupsafe import Markup
 
@@ -19,9 +21,12 @@ def typeset(text: str) -> Markup:
 
 
 def current_url(**changes) -> str:
-    """The URL of this page with some query arguments changed (for pagination links)."""
-    args = request.args.to_dict() | request.view_args | changes
-    return url_for(request.endpoint, **args)
+    """The URL of this page with some query arguments changed (for pagination links). The query
+    is appended as it came, never passed to url_for as keywords: ?_method=POST, ?_scheme= or
+    ?_anchor= would be url_for's own options there (a BuildError, or a link elsewhere)."""
+    query = request.args.to_dict() | changes
+    path = url_for(request.endpoint, **request.view_args)
+    return f"{path}?{urlencode(query)}" if query else path
 
 
 def canonical_url() -> str:

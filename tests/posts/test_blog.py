@@ -145,6 +145,17 @@ def test_monthly_archives(client, make_post):
     assert client.get("/archive/2026/13/").status_code == 404
 
 
+def test_archive_months_end_where_dates_do(client, make_post):
+    """/archive/9999/12/ was a 500: the month's end, 1 January 10000, is past datetime's range."""
+    make_post("Posted today")
+    for year, month in [(9999, 12), (10000, 1), (1899, 12), (2026, 0), (2026, 13)]:
+        assert client.get(f"/archive/{year}/{month}/").status_code == 404, (year, month)
+    for year, month in [(9999, 11), (1900, 1)]:
+        response = client.get(f"/archive/{year}/{month}/")
+        assert response.status_code == 200, (year, month)
+        assert "Posted today" not in response.get_data(as_text=True), (year, month)
+
+
 def test_archive_months_follow_the_site_time_zone(app, client, make_post):
     # 23:30 UTC on 31 October is already November in Paris.
     make_post("Halloween night", published_at=datetime(2026, 10, 31, 23, 30))

@@ -11,7 +11,7 @@ from ...comments import moderation, spam
 from ...comments.thread import refresh_rendering
 from ...extensions import db
 from ...kernel.database import commit_after_response
-from ...kernel.http import record_id, safe_next
+from ...kernel.http import record_id, requested_page, safe_next
 from ...kernel.settings import site_settings
 from ...models import APPROVED, PENDING, SPAM, Comment
 from ..forms import CommentEditForm
@@ -33,7 +33,7 @@ def comments():
     if status not in moderation.STATUSES:
         abort(404)
     post_id = record_id(request.args.get("post", ""))
-    page = db.paginate(moderation.queue(status, post_id), per_page=50)
+    page = db.paginate(moderation.queue(status, post_id), page=requested_page(), per_page=50)
     if refresh_rendering(page.items, site_settings().language):
         commit_after_response()
     counts = moderation.status_counts()

@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ...extensions import db
+from ...kernel.http import requested_page
 from ...media import (
     UploadRefused,
     delete_upload_file,
@@ -64,7 +65,9 @@ def upload():
 @bp.get("/media")
 def media():
     page = db.paginate(
-        select(Upload).order_by(Upload.created_at.desc(), Upload.id.desc()), per_page=50
+        select(Upload).order_by(Upload.created_at.desc(), Upload.id.desc()),
+        page=requested_page(),
+        per_page=50,
     )
     usage = posts_using([item.name for item in page.items])
     return render_template(

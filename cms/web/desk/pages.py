@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import render_template
 
 from ...extensions import db
+from ...kernel.http import requested_page
 from ...models import PAGE
 from ...posts import desk_pages
 from . import bp
@@ -14,7 +15,9 @@ from .posts import edit_post
 @bp.get("/pages")
 def pages():
     """Every page, those in the site navigation first, in its order."""
-    return render_template("desk/posts/pages.html", page=db.paginate(desk_pages(), per_page=50))
+    return render_template(
+        "desk/posts/pages.html", page=db.paginate(desk_pages(), page=requested_page(), per_page=50)
+    )
 
 
 @bp.route("/pages/new", methods=["GET", "POST"])

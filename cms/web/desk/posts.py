@@ -12,6 +12,7 @@ from ...autosaves import pending_autosave
 from ...clock import local_to_utc, utc_to_local
 from ...extensions import db
 from ...kernel.errors import is_disk_full
+from ...kernel.http import requested_page
 from ...kernel.i18n import localized_datetime
 from ...kernel.settings import site_settings
 from ...media import UploadRefused, image_markdown, store_upload
@@ -24,7 +25,7 @@ from .forms import ALT_TEXT_MAX, ConfirmForm, PostForm
 
 @bp.get("/")
 def dashboard():
-    page = db.paginate(desk_posts(), per_page=50)
+    page = db.paginate(desk_posts(), page=requested_page(), per_page=50)
     return render_template("desk/posts/list.html", page=page)
 
 

@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from ... import posts
 from ...extensions import db
+from ...kernel.http import requested_page
 from ...kernel.i18n import localized_datetime
 from ...kernel.settings import site_settings
 from ...models import Post, Revision
@@ -27,7 +28,7 @@ def revision_or_404(post: Post, revision_id: int) -> Revision:
 @bp.get("/posts/<int:post_id>/revisions")
 def revisions(post_id: int):
     post = db.get_or_404(Post, post_id)
-    page = db.paginate(revisions_of(post), per_page=50)
+    page = db.paginate(revisions_of(post), page=requested_page(), per_page=50)
     return render_template("desk/revisions/list.html", post=post, page=page)
 
 

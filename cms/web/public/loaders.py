@@ -10,6 +10,7 @@ from sqlalchemy.orm import defer, lazyload
 from ... import cache
 from ...extensions import db
 from ...kernel.database import commit_after_response
+from ...kernel.http import requested_page
 from ...kernel.settings import site_settings
 from ...models import Post
 from ...posts import refresh_rendering
@@ -18,7 +19,13 @@ from ...posts import refresh_rendering
 def paginate_posts(query):
     """One page of posts (?page=N), rendered with the current renderer; 404 past the last page."""
     settings = site_settings()
-    page = db.paginate(query, per_page=settings.posts_per_page, max_per_page=100, count=False)
+    page = db.paginate(
+        query,
+        page=requested_page(),
+        per_page=settings.posts_per_page,
+        max_per_page=100,
+        count=False,
+    )
     # The total is the same for every page of this listing until the content changes.
     page.total = cache.count_once_per_epoch(request.path, query)
     if refresh_rendering(page.items, settings.language):

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from flask import render_template, request
 
 from ...comments import tokens
 from ...comments.rules import closed_notice, comments_are_open
 from ...comments.thread import load_thread, number_of, refresh_rendering, reply_target
 from ...kernel.database import commit_after_response
+from ...kernel.http import record_id, requested_page
 from ...kernel.settings import site_settings
 from ...models import Post
 from ..forms import CommentForm
 from .commenter import own_comment_ids, remembered_details
-
-
-def requested_page() -> int:
-    """The ?page=N of the comments; 404 for anything but a positive number."""
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or not 0 < int(raw) < 1_000_000:
-        abort(404)
-    return int(raw)
 
 
 def blank_form(post: Post) -> CommentForm:
@@ -28,8 +21,7 @@ def blank_form(post: Post) -> CommentForm:
     details = remembered_details()
     form = CommentForm(data=details | {"remember": bool(details)})
     form.token.data = tokens.issue(post.id)
-    replyto = request.args.get("replyto", "")
-    parent = reply_target(post, int(replyto) if replyto.isdigit() and len(replyto) < 12 else None)
+    parent = reply_target(post, record_id(request.args.get("replyto", "")))
     if parent is not None:
         form.parent_id.data = str(parent.id)
         form.body.data = f"@{parent.author_name} "

@@ -61,9 +61,15 @@ def archives():
     return render_template("public/posts/archives.html", months=sorted(entries, reverse=True))
 
 
+# The months an archive address may name: none before 1900, and none whose end (the first day
+# of the month after) is past the last day a datetime holds, 31 December 9999.
+FIRST_ARCHIVE_MONTH = (1900, 1)
+LAST_ARCHIVE_MONTH = (9999, 11)
+
+
 @bp.get("/archive/<int:year>/<int:month>/")
 def archive(year: int, month: int):
-    if not (1 <= month <= 12 and 1900 <= year <= 9999):
+    if not (1 <= month <= 12 and FIRST_ARCHIVE_MONTH <= (year, month) <= LAST_ARCHIVE_MONTH):
         abort(404)
     tz = site_settings().timezone
     start = local_to_utc(datetime(year, month, 1), tz)
