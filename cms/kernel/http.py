@@ -2,6 +2,7 @@
 is, which numbers a query string or a form may send; the request whose unreadable body is a 400."""
 
 import io
+import ipaddress
 from typing import IO
 from urllib.parse import urlsplit
 
@@ -19,6 +20,20 @@ def safe_next(target: str | None) -> str | None:
     if parts.scheme or parts.netloc or any(ord(c) < 32 for c in target):
         return None
     return target
+
+
+def client_network(address: str | None) -> str:
+    """Whom a limit counts: an IPv4 address as it is, an IPv6 address by its /64 (one household
+    or server is given a whole /64, so its single addresses are an unlimited supply)."""
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return address or ""
+    if ip.version == 6 and ip.ipv4_mapped:
+        return str(ip.ipv4_mapped)
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 def origin_is_foreign() -> bool:
