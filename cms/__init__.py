@@ -47,7 +47,7 @@ def create_app(
     auth.init_login(login_manager, app)
     # Before security: inside ProxyFix, its after_request runs last. The one thing the cache needs
     # from a feature, a fresh comment-form token per visitor of a stored page, is passed in.
-    cache.init_app(app, refresh_token=tokens.refresh)
+    cache.init_app(app, refresh_token=tokens.refresher(app.config["SECRET_KEY"]))
     security.init_app(app)
     settings.init_app(app)
     i18n.init_app(app)

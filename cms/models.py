@@ -18,6 +18,7 @@ from sqlalchemy import (
     and_,
     func,
     select,
+    text,
 )
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -106,6 +107,16 @@ class Comment(db.Model):
         Index("ix_comments_post_status_created", "post_id", "status", "created_at"),
         # Duplicate detection looks a body up by its fingerprint on one post.
         Index("ix_comments_post_fingerprint", "post_id", "fingerprint"),
+        # The same words once a post, for comments sent through the form (older and imported
+        # rows, which may repeat, have no form key): two copies sent at once cannot both land.
+        Index(
+            "uq_comments_post_fingerprint_sent",
+            "post_id",
+            "fingerprint",
+            unique=True,
+            sqlite_where=text("form_key IS NOT NULL"),
+            postgresql_where=text("form_key IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -126,6 +137,11 @@ class Comment(db.Model):
     ip: Mapped[str] = mapped_column(String(IP_MAX), default="")
     # Where an imported comment came from ("wxr:<site>#comment-<id>"): importing it again finds it.
     import_key: Mapped[str | None] = mapped_column(String(300), unique=True, index=True)
+    # The form it was sent with (a hash of its token and the sender's network): one comment per
+    # form, so a second click or a retry finds the first instead of storing a copy.
+    form_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The logged-in author who wrote it, shown with an "author" mark.
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("authors.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     post: Mapped[Post] = relationship(back_populates="comments")

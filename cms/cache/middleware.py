@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode
@@ -37,7 +36,7 @@ class PageCache:
     (GET or HEAD, no cookie, no credentials, only pagination in the query string) costs one
     read of the content version; then it gets a 304, the stored bytes, or the app's answer,
     which is stored when the app marked it public. `refresh_token(old)` gives a stored page's
-    comment-form token anew (called inside an app context)."""
+    comment-form token anew, for each visitor."""
 
     def __init__(self, app: Flask, wsgi_app, refresh_token: Callable[[str], str]) -> None:
         self.app = app
@@ -50,7 +49,6 @@ class PageCache:
         self.epoch: Epoch | None = None
         self.lock = threading.Lock()
         self._engine = None
-        self._tokens: dict[tuple[str, int], str] = {}
         self.counts: dict[str, int] = {}
         self.failing = False  # logged once, not on every request while it lasts
 
@@ -182,21 +180,9 @@ class PageCache:
             if self.epoch != epoch:
                 self.epoch = epoch
                 self.store.clear()
-                self._tokens.clear()
                 self.counts.clear()
         return epoch
 
     def fresh_tokens(self, old: list[str]) -> list[str]:
-        """New comment-form tokens for a stored page: one per form and second, shared."""
-        second = int(time.time())
-        fresh = []
-        for value in old:
-            token = self._tokens.get((value, second))
-            if token is None:
-                with self.app.app_context():
-                    token = self.refresh_token(value)
-                if len(self._tokens) > 1000:
-                    self._tokens.clear()
-                self._tokens[(value, second)] = token
-            fresh.append(token)
-        return fresh
+        """New comment-form tokens for a stored page: each visitor gets forms of their own."""
+        return [self.refresh_token(value) for value in old]

@@ -26,7 +26,7 @@ class Refusal:
 
 def first_refusal(post: Post, token_value: str | None, honeypot: str | None) -> Refusal | None:
     """The first of the form token, rate limit, honeypot and time trap that refuses this
-    submission, or None. Attempts past the rate limit count towards it."""
+    submission, or None. Reads only: the caller counts the attempt (spam.count_attempt)."""
     token = tokens.read(token_value)
     if token is None or token.post_id != post.id:
         return Refusal(
@@ -43,15 +43,7 @@ def first_refusal(post: Post, token_value: str | None, honeypot: str | None) -> 
             fresh_token=True,
         )
     if spam.is_rate_limited():
-        return Refusal(
-            spam.RATE_LIMIT,
-            429,
-            _(
-                "You have sent several comments in a short time. "
-                "Please wait a minute, then send this one again."
-            ),
-        )
-    spam.count_attempt()
+        return over_the_limit()
     if honeypot:
         return Refusal(spam.HONEYPOT, 400, _("Your comment could not be accepted."))
     min_seconds = current_app.config["COMMENT_MIN_SECONDS"]
@@ -65,6 +57,33 @@ def first_refusal(post: Post, token_value: str | None, honeypot: str | None) -> 
     return None
 
 
+def over_the_limit() -> Refusal:
+    return Refusal(
+        spam.RATE_LIMIT,
+        429,
+        _(
+            "You have sent several comments in a short time. "
+            "Please wait a minute, then send this one again."
+        ),
+    )
+
+
+def form_already_used() -> Refusal:
+    return Refusal(
+        spam.FORM_USED,
+        400,
+        _(
+            "This form has already sent a comment. "
+            "Your new comment is kept below: please send it again."
+        ),
+        fresh_token=True,
+    )
+
+
+def already_posted() -> Refusal:
+    return Refusal(spam.DUPLICATE, 200, _("This comment has already been posted on this post."))
+
+
 def new_comment(
     post: Post,
     *,
@@ -74,7 +93,8 @@ def new_comment(
     body: str,
     parent_id: int | None,
     ip: str,
-    by_author: bool,
+    form_key: str,
+    author_id: int | None,
     language: str,
 ) -> Comment:
     """The validated fields as a rendered comment, its parent resolved and its fate decided
@@ -87,6 +107,8 @@ def new_comment(
         author_website=website,
         body=body,
         ip=ip[:IP_MAX],
+        form_key=form_key,
+        author_id=author_id,
     )
     # Only an opening "@Name" names an earlier comment: other bodies need not read them all.
     earlier = (
@@ -109,7 +131,7 @@ def new_comment(
         body=comment.body,
         body_html=comment.body_html,
         ip=comment.ip,
-        by_author=by_author,
+        by_author=author_id is not None,
     )
     comment.status, comment.reason = verdict.status, verdict.reason
     return comment

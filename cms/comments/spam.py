@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload, lazyload, load_only
 from ..clock import utcnow
 from ..extensions import db
 from ..kernel import throttle
+from ..kernel.http import client_network
 from ..kernel.settings import site_settings
 from ..models import (
     APPROVED,
@@ -23,11 +24,13 @@ from ..models import (
     IP_MAX,
     PENDING,
     SPAM,
+    Author,
     Comment,
     CommentEvent,
     Post,
     body_fingerprint,
 )
+from . import tokens
 
 # Reason codes, stored on held comments and refusals as "code" or "code:detail" and described
 # to the author in the site's language when shown.
@@ -38,13 +41,19 @@ BAD_TOKEN = "token"  # noqa: S105 (a reason code, not a secret)
 FOREIGN_ORIGIN = "origin"
 RATE_LIMIT = "rate-limit"
 DUPLICATE = "duplicate"
+FORM_USED = "form-used"
 TOO_MANY_LINKS = "links"
 BLOCKED_WORD = "blocked-word"
 BLOCKED_EMAIL = "blocked-email"
 BLOCKED_IP = "blocked-ip"
 FIRST_COMMENT = "first-comment"
+AUTHOR_NAME = "author-name"
 
 REFUSALS_KEPT = timedelta(days=30)
+# Refusals are traces for the author, not a log: a network leaves at most this many a day, and
+# the newest REFUSALS_MAX are kept in all, so refused requests cannot fill the disk.
+REFUSALS_PER_NETWORK = 20
+REFUSALS_MAX = 2000
 _LINK_RE = re.compile(r'<a href="(?:https?|mailto):', re.IGNORECASE)
 
 
@@ -72,6 +81,8 @@ def describe(stored: str) -> str:
         FOREIGN_ORIGIN: lambda: _("Sent from another site (%(origin)s)", origin=detail),
         RATE_LIMIT: lambda: _("Too many comments from the same address in a short time"),
         DUPLICATE: lambda: _("The same text was already posted on this post"),
+        FORM_USED: lambda: _("The form had already sent another comment"),
+        AUTHOR_NAME: lambda: _("Signed with the name of one of the site’s authors"),
         BLOCKED_WORD: lambda: _("Contains the blocked word “%(entry)s”", entry=detail),
         BLOCKED_EMAIL: lambda: _("Blocked e-mail address (%(entry)s)", entry=detail),
         BLOCKED_IP: lambda: _("Blocked network address (%(entry)s)", entry=detail),
@@ -91,37 +102,55 @@ class Verdict:
 # --- Per-client limits ----------------------------------------------------------------------------
 
 
-def _rate_key() -> str:
+def _network() -> str:
     # remote_addr only: X-Forwarded-For is trusted solely through ProxyFix when PROXY_COUNT is set.
-    return f"comment-client:{request.remote_addr}"
+    return client_network(request.remote_addr)
+
+
+def _rate_key() -> str:
+    return f"comment-client:{_network()}"
+
+
+def _rate_limit() -> tuple[int, int]:
+    return int(current_app.config["COMMENT_RATE_LIMIT"]), int(
+        current_app.config["COMMENT_RATE_WINDOW"]
+    )
 
 
 def is_rate_limited() -> bool:
-    limit = int(current_app.config["COMMENT_RATE_LIMIT"])
-    if limit <= 0:
-        return False
-    return throttle.is_limited(_rate_key(), limit, int(current_app.config["COMMENT_RATE_WINDOW"]))
+    """Whether this client has used up its comments (a read, to answer early: see count_attempt)."""
+    limit, window = _rate_limit()
+    return limit > 0 and throttle.is_limited(_rate_key(), limit, window)
 
 
-def count_attempt() -> None:
-    """Count one comment attempt from this client; the caller commits."""
-    if int(current_app.config["COMMENT_RATE_LIMIT"]) > 0:
-        throttle.record(_rate_key())
+def count_attempt() -> bool:
+    """Count one comment attempt (accepted or refused) from this client: whether it was within
+    the limit. The caller commits."""
+    limit, window = _rate_limit()
+    return limit <= 0 or throttle.hit(_rate_key(), limit, window)
 
 
-_SAME_BODY = (
-    select(Comment.id)
-    .where(Comment.post_id == bindparam("post_id"), Comment.fingerprint == bindparam("fingerprint"))
+def sender_form_key(token: str) -> str:
+    return tokens.form_key(token, _network())
+
+
+_SENT_BEFORE = (
+    select(Comment)
+    .where(
+        Comment.post_id == bindparam("post_id"),
+        (Comment.form_key == bindparam("form_key"))
+        | (Comment.fingerprint == bindparam("fingerprint")),
+    )
+    .order_by((Comment.form_key == bindparam("form_key")).desc())
     .limit(1)
 )
 
 
-def is_duplicate(post_id: int, body: str) -> bool:
-    """Whether the post already holds this body (whitespace and case aside), in any status."""
-    found = db.session.scalar(
-        _SAME_BODY, {"post_id": post_id, "fingerprint": body_fingerprint(body)}
-    )
-    return found is not None
+def sent_before(post_id: int, form_key: str, body: str) -> Comment | None:
+    """The comment this form already sent, else one on the post with the same words (whitespace
+    and case aside, in any status), else None."""
+    values = {"post_id": post_id, "form_key": form_key, "fingerprint": body_fingerprint(body)}
+    return db.session.scalars(_SENT_BEFORE, values).first()
 
 
 # --- Where a comment goes ------------------------------------------------------------------------
@@ -186,6 +215,15 @@ def is_known_commenter(name: str, email: str) -> bool:
     )
 
 
+def is_authors_name(name: str) -> bool:
+    """Whether a visitor signs with an author's display name or login (case and spaces aside)."""
+    wanted = " ".join(name.split()).casefold()
+    return any(
+        wanted in {" ".join(known.split()).casefold() for known in names if known}
+        for names in db.session.execute(select(Author.display_name, Author.username))
+    )
+
+
 def judge(
     *, name: str, email: str, website: str, body: str, body_html: str, ip: str, by_author: bool
 ) -> Verdict:
@@ -200,6 +238,8 @@ def judge(
     links = link_count(body_html)
     if links > settings.max_links:
         return Verdict(PENDING, reason(TOO_MANY_LINKS, links))
+    if is_authors_name(name):
+        return Verdict(PENDING, AUTHOR_NAME)
     if settings.moderate_first_comment and not is_known_commenter(name, email):
         return Verdict(PENDING, FIRST_COMMENT)
     return Verdict(APPROVED)
@@ -219,7 +259,10 @@ def log_decision(decision: str, why: str, post: Post, name: str) -> None:
 
 def record_refusal(post: Post, name: str, why: str) -> None:
     """Keep a refused comment's trace (not its text) for the author; the caller commits.
-    Traces older than 30 days are pruned."""
+    Traces older than 30 days, past REFUSALS_MAX, or past a network's daily share are not kept
+    (nor logged)."""
+    if not throttle.hit(f"refusal-trace:{_network()}", REFUSALS_PER_NETWORK, 24 * 3600):
+        return
     log_decision("refused", why, post, name)
     db.session.add(
         CommentEvent(
@@ -229,7 +272,15 @@ def record_refusal(post: Post, name: str, why: str) -> None:
             ip=(request.remote_addr or "")[:IP_MAX],
         )
     )
-    db.session.execute(delete(CommentEvent).where(CommentEvent.at < utcnow() - REFUSALS_KEPT))
+    db.session.flush()
+    oldest_kept = (
+        select(CommentEvent.id).order_by(CommentEvent.id.desc()).offset(REFUSALS_MAX - 1).limit(1)
+    ).scalar_subquery()
+    db.session.execute(
+        delete(CommentEvent).where(
+            (CommentEvent.at < utcnow() - REFUSALS_KEPT) | (CommentEvent.id < oldest_kept)
+        )
+    )
 
 
 def recent_refusals(limit: int = 50) -> list[CommentEvent]:

@@ -14,6 +14,7 @@ from cms.extensions import db
 from cms.models import APPROVED, PENDING, PUBLISHED, SPAM, CommentEvent, Post
 from tests.conftest import make_app
 from tests.support.comments import (
+    TOKEN_RE,
     add_comment,
     comment_count,
     form_token,
@@ -107,16 +108,15 @@ def test_form_older_than_seven_days_is_refused_with_the_text_kept(app, client, t
 
 def test_rate_limit_per_client_address(app, client, talk):
     app.config.update(COMMENT_RATE_LIMIT=3, COMMENT_RATE_WINDOW=60)
-    token = form_token(client, "talk")
     for n in range(3):
-        assert post_comment(client, "talk", token=token, body=f"Comment {n}.").status_code == 302
-    response = post_comment(client, "talk", token=token, body="One too many.")
+        assert post_comment(client, "talk", body=f"Comment {n}.").status_code == 302
+    response = post_comment(client, "talk", body="One too many.")
     assert response.status_code == 429
     assert "Please wait a minute" in response.get_data(as_text=True)
     assert "One too many.</textarea>" in response.get_data(as_text=True)
     # A forged X-Forwarded-For does not make a new client: no proxy is trusted.
     response = post_comment(
-        client, "talk", token=token, body="Dodging.", headers={"X-Forwarded-For": "198.51.100.7"}
+        client, "talk", body="Dodging.", headers={"X-Forwarded-For": "198.51.100.7"}
     )
     assert response.status_code == 429
     assert comment_count(app) == 3
@@ -152,9 +152,8 @@ def test_forwarded_address_counts_when_a_proxy_is_trusted(tmp_path):
 
 def test_limits_can_be_switched_off_for_a_benchmark(app, client, talk):
     app.config.update(COMMENT_RATE_LIMIT=0, COMMENT_MIN_SECONDS=0)
-    token = form_token(client, "talk")
     for n in range(12):
-        assert post_comment(client, "talk", token=token, body=f"Quick {n}.").status_code == 302
+        assert post_comment(client, "talk", body=f"Quick {n}.").status_code == 302
     assert comment_count(app) == 12
 
 
@@ -277,3 +276,99 @@ def test_refusals_older_than_thirty_days_are_pruned(app, client, talk):
         db.session.commit()
     post_comment(client, "talk", subject="filled")
     assert len(refusals(app)) == 2
+
+
+# --- One comment per form ----------------------------------------------------------------------
+
+
+def test_the_same_form_sent_twice_stores_one_comment_and_answers_the_same(app, client, talk):
+    """A double click or a retry: the second sending is led to the comment the first stored."""
+    token = form_token(client, "talk")
+    first = post_comment(client, "talk", token=token, body="Sent twice by a double click.")
+    second = post_comment(client, "talk", token=token, body="Sent twice by a double click.")
+    assert first.status_code == second.status_code == 302
+    assert first.headers["Location"] == second.headers["Location"]
+    stored = stored_comments(app, post_id=talk)
+    assert [c.body for c in stored] == ["Sent twice by a double click."]
+    assert refusals(app) == []
+
+
+def test_a_used_form_with_other_words_is_refused_with_a_new_form_and_the_text_kept(
+    app, client, talk
+):
+    token = form_token(client, "talk")
+    assert post_comment(client, "talk", token=token, body="The first remark.").status_code == 302
+    response = post_comment(client, "talk", token=token, body="A second remark.")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "This form has already sent a comment." in page
+    assert "A second remark.</textarea>" in page
+    fresh = TOKEN_RE.search(page).group(1)
+    assert fresh != token
+    assert post_comment(client, "talk", token=fresh, body="A second remark.").status_code == 302
+    assert [c.body for c in stored_comments(app, post_id=talk)] == [
+        "The first remark.",
+        "A second remark.",
+    ]
+    assert [e.reason for e in refusals(app)] == ["form-used"]
+
+
+def test_tokens_from_before_the_upgrade_are_still_read(app, client, talk):
+    from itsdangerous import URLSafeSerializer
+
+    older = URLSafeSerializer(app.config["SECRET_KEY"], salt="comment-form").dumps(
+        [talk, int(time.time()) - 60]
+    )
+    assert post_comment(client, "talk", token=older, body="From an open tab.").status_code == 302
+
+
+# --- Limits that count every attempt and stay bounded -------------------------------------------
+
+
+def test_refused_attempts_count_towards_the_limit(app, client, talk):
+    app.config.update(COMMENT_RATE_LIMIT=3, COMMENT_RATE_WINDOW=60)
+    for _ in range(3):
+        assert post_comment(client, "talk", token="forged").status_code == 400
+    response = post_comment(client, "talk", body="Now a real one.")
+    assert response.status_code == 429
+    assert comment_count(app) == 0
+
+
+def test_an_ipv6_network_is_limited_as_one_client(app, talk):
+    app.config.update(COMMENT_RATE_LIMIT=2, COMMENT_RATE_WINDOW=60)
+    answers = []
+    for n, address in enumerate(["2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff::3"]):
+        visitor = app.test_client()
+        visitor.environ_base["REMOTE_ADDR"] = address
+        answers.append(post_comment(visitor, "talk", body=f"From the same /64, {n}.").status_code)
+    assert answers == [302, 302, 429]
+    elsewhere = app.test_client()
+    elsewhere.environ_base["REMOTE_ADDR"] = "2001:db8:1:3::1"
+    assert post_comment(elsewhere, "talk", body="From the next /64.").status_code == 302
+
+
+def test_refusals_leave_a_bounded_trace(app, talk):
+    from cms.comments import spam
+
+    app.config.update(COMMENT_RATE_LIMIT=0)
+    noisy = app.test_client()
+    for _ in range(spam.REFUSALS_PER_NETWORK + 5):
+        assert post_comment(noisy, "talk", token="forged").status_code == 400
+    other = app.test_client()
+    other.environ_base["REMOTE_ADDR"] = "192.0.2.80"
+    assert post_comment(other, "talk", token="forged").status_code == 400
+    addresses = [e.ip for e in refusals(app)]
+    assert addresses.count("127.0.0.1") == spam.REFUSALS_PER_NETWORK
+    assert addresses.count("192.0.2.80") == 1
+
+
+def test_a_visitor_signing_with_an_authors_name_is_held_with_the_reason(app, client, talk):
+    from cms.models import Author
+
+    with app.app_context():
+        db.session.add(Author(username="claire", display_name="Claire Dubois", password_hash="x"))
+        db.session.commit()
+    response = post_comment(client, "talk", name="claire  DUBOIS", body="Trust me, I wrote it.")
+    assert response.status_code == 302
+    (comment,) = stored_comments(app, post_id=talk)
+    assert (comment.status, comment.reason) == (PENDING, "author-name")

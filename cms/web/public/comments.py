@@ -5,9 +5,17 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
 from ...comments import spam, tokens
-from ...comments.posting import Refusal, first_refusal, new_comment
+from ...comments.posting import (
+    Refusal,
+    already_posted,
+    first_refusal,
+    form_already_used,
+    new_comment,
+    over_the_limit,
+)
 from ...comments.rules import comments_are_open
 from ...comments.thread import (
     approved_comments,
@@ -21,7 +29,7 @@ from ...extensions import csrf, db
 from ...kernel.database import commit_after_response
 from ...kernel.http import origin_is_foreign
 from ...kernel.settings import site_settings
-from ...models import APPROVED, Comment
+from ...models import APPROVED, Comment, Post, body_fingerprint
 from ..forms import CommentForm
 from .commenter import add_own_comment, forget_details, own_comment_ids, remember_details
 from .loaders import visible_post_or_404
@@ -37,28 +45,28 @@ bp = Blueprint("comments", __name__)
 def create(slug: str):
     post = visible_post_or_404(slug)
     form = CommentForm()
-    name = form.name.data or ""
     if origin_is_foreign():
-        spam.record_refusal(post, name, spam.reason(spam.FOREIGN_ORIGIN, request.headers["Origin"]))
+        spam.count_attempt()
+        origin = spam.reason(spam.FOREIGN_ORIGIN, request.headers["Origin"])
+        spam.record_refusal(post, form.name.data or "", origin)
         db.session.commit()
         abort(403, description=_("Comments can only be sent from this site’s own pages."))
     if not comments_are_open(post):
         return render_post_page(post, status=403, unsent=form.body.data)
 
     refusal = first_refusal(post, form.token.data, form.subject.data)
-    if refusal is None and form.validate() and spam.is_duplicate(post.id, form.body.data):
-        form.body.errors.append(_("This comment has already been posted on this post."))
-        refusal = Refusal(spam.DUPLICATE, 200, "")
     if refusal is not None:
-        spam.record_refusal(post, name, refusal.reason)
+        return _refuse(post, form, refusal)
+    if not form.validate():
+        spam.count_attempt()
         db.session.commit()
-        if refusal.fresh_token:
-            form.token.data = tokens.issue(post.id)
-        return render_post_page(post, form, status=refusal.status, error=refusal.message or None)
-    if form.errors:
-        db.session.commit()  # the attempt still counts towards the rate limit
         return render_post_page(post, form)
+    form_key = spam.sender_form_key(form.token.data)
+    earlier = spam.sent_before(post.id, form_key, form.body.data)
+    if earlier is not None:
+        return _sent_before(post, form, earlier, form_key)
 
+    # Rendered and judged before the write lock, which count_attempt takes.
     comment = new_comment(
         post,
         name=form.name.data,
@@ -67,11 +75,22 @@ def create(slug: str):
         body=form.body.data,
         parent_id=form.parent_id_value(),
         ip=request.remote_addr or "",
-        by_author=current_user.is_authenticated,
+        form_key=form_key,
+        author_id=current_user.id if current_user.is_authenticated else None,
         language=site_settings().language,
     )
+    if not spam.count_attempt():
+        return _refuse(post, form, over_the_limit(), counted=True)
     db.session.add(comment)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # The same form or the same words, sent at the same time, landed first.
+        db.session.rollback()
+        earlier = spam.sent_before(post.id, form_key, form.body.data)
+        if earlier is None:
+            raise
+        return _sent_before(post, form, earlier, form_key)
     spam.log_decision(comment.status, comment.reason, post, comment.author_name)
     # Detached, the comment keeps its values through the commit (which expires what the session
     # holds), so the answer is built without loading it again; its page is counted after the
@@ -79,17 +98,46 @@ def create(slug: str):
     db.session.expunge(comment)
     slug = post.slug
     db.session.commit()
+    return _accepted(comment, slug, form)
+
+
+def _refuse(post: Post, form: CommentForm, refusal: Refusal, *, counted: bool = False):
+    """The post page again with the visitor's text and what went wrong; the attempt counts
+    towards the visitor's limit and leaves a trace for the author."""
+    if not counted:
+        spam.count_attempt()
+    spam.record_refusal(post, form.name.data or "", refusal.reason)
+    db.session.commit()
+    if refusal.fresh_token:
+        form.token.data = tokens.issue(post.id)
+    if refusal.reason == spam.DUPLICATE:
+        form.body.errors.append(refusal.message)
+        return render_post_page(post, form, status=refusal.status)
+    return render_post_page(post, form, status=refusal.status, error=refusal.message)
+
+
+def _sent_before(post: Post, form: CommentForm, earlier: Comment, form_key: str):
+    """A second sending of the same form with the same words (a double click, a retry) gets the
+    first one's answer; other words on a used form, or words already posted, are refused."""
+    if earlier.form_key == form_key and earlier.fingerprint == body_fingerprint(form.body.data):
+        return _accepted(earlier, post.slug, form)
+    refusal = form_already_used() if earlier.form_key == form_key else already_posted()
+    return _refuse(post, form, refusal)
+
+
+def _accepted(comment: Comment, slug: str, form: CommentForm):
+    """The redirect to the stored comment, remembered as the visitor's own."""
     location = comment_url(comment, slug)
-    comment_id, approved = comment.id, comment.status == APPROVED
-    author = (comment.author_name, comment.author_email, comment.author_website)
-    add_own_comment(comment_id)
-    if approved:
+    add_own_comment(comment.id)
+    if comment.status == APPROVED:
         flash(_("Your comment is published."), "success")
     else:
         flash(_("Your comment is awaiting moderation."), "success")
     response = redirect(location)
     if form.remember.data:
-        remember_details(response, *author)
+        remember_details(
+            response, comment.author_name, comment.author_email, comment.author_website
+        )
     else:
         forget_details(response)
     return response
