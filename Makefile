@@ -103,8 +103,13 @@ test-latest: translations browser checkers
 	.venv-latest/bin/pip list --format=freeze
 	.venv-latest/bin/python -m pytest --ignore=tests/stress
 
+# On SQLite, then on a throwaway PostgreSQL server (scripts/with-postgres); the second pass runs
+# even when the first fails, and the target fails if either did. A few minutes in all.
 test-stress: install-dev
-	$(BIN)/python -m pytest -q -p no:logging tests/stress
+	status=0; \
+	$(BIN)/python -m pytest -q -p no:logging tests/stress || status=$$?; \
+	scripts/with-postgres $(BIN)/python -m pytest -q -p no:logging tests/stress || status=$$?; \
+	exit $$status
 
 # The suite again on a throwaway PostgreSQL server (scripts/with-postgres installs Debian's
 # postgresql when it is missing); the browser tests do not depend on the database.
