@@ -76,28 +76,36 @@ def _timed_post(url: str, fields: dict[str, str]) -> tuple[float, int]:
 def comment_times(base: str, page_path: str, *, rounds: int, workers: int) -> list[dict]:
     """(a): hostile and ordinary comments of the same length posted in turn (median of `rounds`
     each, wall time of the whole POST), then one hostile comment in flight per worker and a
-    short comment sent 10 ms later: how long that one waits."""
-    action, fields = _fields(base + page_path)
-    url = base + action
+    short comment sent 10 ms later: how long that one waits. Each comment is sent with a form
+    of its own, fetched beforehand (one comment is accepted per form)."""
+    page = base + page_path
+
+    def form() -> tuple[str, dict[str, str]]:
+        action, fields = _fields(page)
+        return base + action, fields
+
     times: dict[str, list[float]] = {"ordinary": [], "hostile": []}
     statuses: set[int] = set()
     run = time.time_ns()
     for n in range(rounds):
         for kind, make in (("ordinary", ordinary_comment), ("hostile", hostile_comment)):
+            url, fields = form()
             took, status = _timed_post(url, fields | {"body": make(HOSTILE_LENGTH, f"{run}-{n}")})
             times[kind].append(took)
             statuses.add(status)
     in_flight: list[float] = []
+    forms = [form() for _ in range(workers + 1)]
 
     def hostile_in_flight(n: int) -> None:
-        in_flight.append(
-            _timed_post(url, fields | {"body": hostile_comment(HOSTILE_LENGTH, f"{run}-f{n}")})[0]
-        )
+        url, fields = forms[n]
+        body = hostile_comment(HOSTILE_LENGTH, f"{run}-f{n}")
+        in_flight.append(_timed_post(url, fields | {"body": body})[0])
 
     senders = [threading.Thread(target=hostile_in_flight, args=(n,)) for n in range(workers)]
     for sender in senders:
         sender.start()
     time.sleep(0.01)
+    url, fields = forms[workers]
     wait, short_status = _timed_post(url, fields | {"body": f"Merci ! ({run})"})
     for sender in senders:
         sender.join()

@@ -8,12 +8,16 @@ import os
 import shutil
 import statistics
 import subprocess
+import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote_plus, urlsplit
 
 HERE = Path(__file__).resolve().parent
+# Comment-form tokens made ready per second of a wrk comment load.
+TOKENS_PER_SECOND = 3000
 
 
 @dataclass
@@ -34,6 +38,20 @@ class Load:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
+@dataclass(frozen=True)
+class CommentForm:
+    """What the comment POST load sends: the form's action path, its fields but the token and
+    the text (url-encoded), and where new tokens come from. One comment is accepted per form,
+    so every request carries a token of its own, as every reader's page does."""
+
+    path: str
+    fields: str
+    new_token: Callable[[], str]
+
+    def body(self, text: str) -> str:
+        return f"{self.fields}&token={quote_plus(self.new_token())}&body={text}"
+
+
 def wrk_binary() -> str | None:
     return shutil.which("wrk")
 
@@ -44,15 +62,28 @@ def run_wrk(
     seconds: float,
     connections: int,
     threads: int = 2,
-    post_form: tuple[str, str] | None = None,
+    post_form: CommentForm | None = None,
     run_id: str = "0",
 ) -> Load:
-    """Load `url` with wrk for `seconds`; with post_form (action path, url-encoded fields),
-    POST the comment form instead of GETting the page."""
+    """Load `url` with wrk for `seconds`; with post_form, POST the comment form instead of
+    GETting the page."""
     script = HERE / ("comment.lua" if post_form else "report.lua")
     env = os.environ | {"BENCH_DIR": str(HERE), "BENCH_RUN": run_id}
-    if post_form:
-        env |= {"BENCH_PATH": post_form[0], "BENCH_FORM": post_form[1]}
+    with tempfile.NamedTemporaryFile("w", suffix=".tokens", encoding="ascii") as supply:
+        if post_form:
+            # More tokens than the fastest server could take in the time: wrk cannot sign them.
+            count = int(max(1, seconds) * TOKENS_PER_SECOND)
+            supply.write("\n".join(post_form.new_token() for _ in range(count)) + "\n")
+            supply.flush()
+            env |= {"BENCH_PATH": post_form.path, "BENCH_FORM": post_form.fields,
+                    "BENCH_TOKENS": supply.name, "BENCH_THREADS": str(threads)}  # fmt: skip
+        return _wrk(url, seconds=seconds, connections=connections, threads=threads,
+                    script=script, env=env)  # fmt: skip
+
+
+def _wrk(
+    url: str, *, seconds: float, connections: int, threads: int, script: Path, env: dict
+) -> Load:
     command = [
         wrk_binary() or "wrk",
         f"-t{threads}",
@@ -95,12 +126,12 @@ def _request(
 
 
 def run_python(
-    url: str, *, seconds: float, post_form: tuple[str, str] | None = None, run_id: str = "0"
+    url: str, *, seconds: float, post_form: CommentForm | None = None, run_id: str = "0"
 ) -> Load:
     """A sequential client for --quick: enough to prove every page answers, not to measure."""
     parts = urlsplit(url)
     path = (
-        post_form[0]
+        post_form.path
         if post_form
         else (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     )
@@ -112,7 +143,7 @@ def run_python(
         n += 1
         body = None
         if post_form:
-            body = f"{post_form[1]}&body=Commentaire+rapide+{run_id}-{n}+%3A+merci+%21"
+            body = post_form.body(f"Commentaire+rapide+{run_id}-{n}+%3A+merci+%21")
         connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
         began = time.perf_counter()
         try:

@@ -124,7 +124,7 @@ class Bench:
         seconds: float | None = None,
         connections: int = 16,
         threads: int = 2,
-        form: tuple[str, str] | None = None,
+        form: load.CommentForm | None = None,
         rss_of: servers.Server | None = None,
         note: str = "",
         warm_up: bool = True,
@@ -340,14 +340,15 @@ class Bench:
             "website": "",
         }
         fields.pop("body", None)
+        token = fields.pop("token")
         action = urlsplit(form["action"]).path
-        encoded = urlencode(fields)
+        writers = load.CommentForm(action, urlencode(fields), site.token_maker(token))
         # Through nginx, as in production: gunicorn's sync workers wait, after each answer, for
         # the client to close the connection, and wrk busy with 32 connections is a slow closer.
         base = self.run.figures.get("proxy_url") or app.url
         served_by = [app, *(s for s in self.running if s.name == "nginx")]
         if not self.quick:
-            load.run_wrk(base + action, seconds=2, connections=32, post_form=(action, encoded),
+            load.run_wrk(base + action, seconds=2, connections=32, post_form=writers,
                          run_id=f"warm-{time.time_ns()}")  # fmt: skip
         before = approved_comments(site, site.model_post_id)
         seconds = self.seconds if self.quick else 20
@@ -357,7 +358,7 @@ class Bench:
             served_by,
             seconds=seconds,
             connections=32,
-            form=(action, encoded),
+            form=writers,
             rss_of=app,
             warm_up=False,
             note="COMMENT_MIN_SECONDS=0, COMMENT_RATE_LIMIT=0, first-comment moderation off",
@@ -376,7 +377,8 @@ class Bench:
         }
         self.run.notes.append(
             "comment POST: spam limits off for the run (CMS_COMMENT_MIN_SECONDS=0, "
-            "CMS_COMMENT_RATE_LIMIT=0, first-comment moderation off); every body differs"
+            "CMS_COMMENT_RATE_LIMIT=0, first-comment moderation off); every request sends a "
+            "form and words of its own"
         )
         rate = accepted / figures.seconds if figures.seconds else 0
         self.run.check(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import random
+import runpy
 import secrets
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -13,6 +15,7 @@ from sqlalchemy import insert, text
 from cms import create_app
 from cms import models as m
 from cms.clock import utcnow
+from cms.comments import tokens
 from cms.extensions import db
 from cms.markup import render_comment
 from cms.posts import render, render_key
@@ -75,6 +78,13 @@ class Site:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+    def token_maker(self, page_token: str) -> Callable[[], str]:
+        """Makes new comment-form tokens for the post `page_token` was served for, as the site
+        would sign them (the load sends one form per comment, as readers do)."""
+        secret = runpy.run_path(str(Path(self.instance) / "config.py"))["SECRET_KEY"]
+        refresh = tokens.refresher(secret)
+        return lambda: refresh(page_token)
 
 
 def _paragraphs(rng: random.Random, count: int) -> str:

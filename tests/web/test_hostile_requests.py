@@ -19,7 +19,7 @@ from cms.extensions import db
 from cms.models import Comment, Upload
 from tests.conftest import make_app
 from tests.support.comments import form_token, set_site
-from tests.support.production_server import free_port, start_server, stop_server, write_site
+from tests.support.production_server import Gunicorn, Site, write_site
 from tests.support.sample_site import PASSWORD, USERNAME, build_sample_site
 from tests.web.test_fuzz import HOSTILE, VALUES, assert_answered_well, encode
 
@@ -254,13 +254,13 @@ def production(tmp_path_factory):
     site = build_sample_site(app)
     with app.app_context():
         db.engine.dispose()
-    write_site(tmp_path, database)
-    port = free_port()
-    server = start_server(tmp_path, port, tmp_path / "gunicorn.log", workers=1)
+    write_site(tmp_path, app)
+    server = Gunicorn(Site(tmp_path, app, site.post_id), workers=1)
+    server.start()
     try:
-        yield port, site
+        yield server.port, site
     finally:
-        stop_server(server)
+        server.stop()
 
 
 def send_raw(port: int, message: bytes) -> tuple[int, str]:
