@@ -25,10 +25,15 @@ WTF_CSRF_TIME_LIMIT = (
 # so nobody can fake their address to dodge a rate limit.
 PROXY_COUNT = 0
 
-# Login throttling: failed attempts allowed per window, per client address and per account.
+# Login throttling, per account and client network (an address, an IPv6 /64): after
+# LOGIN_FREE_ATTEMPTS wrong passwords each attempt waits twice as long as the last (1 s, 2 s,
+# 4 s… up to LOGIN_LONGEST_WAIT_SECONDS); the right password clears it. Other networks are never
+# slowed, so nobody elsewhere can lock the author out. Over all accounts, one network gets
+# LOGIN_ATTEMPTS_PER_CLIENT attempts in LOGIN_WINDOW_SECONDS.
+LOGIN_FREE_ATTEMPTS = 3
+LOGIN_LONGEST_WAIT_SECONDS = 15 * 60
 LOGIN_WINDOW_SECONDS = 15 * 60
-LOGIN_ATTEMPTS_PER_CLIENT = 10
-LOGIN_ATTEMPTS_PER_ACCOUNT = 10
+LOGIN_ATTEMPTS_PER_CLIENT = 30
 
 BABEL_DEFAULT_LOCALE = "en"
 # The languages a site can be written in, each named in itself: the settings form offers these

@@ -1,6 +1,7 @@
 """Rate limits counted in the database, so every worker process shares one count per key."""
 
 import hashlib
+from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select, text
@@ -51,11 +52,36 @@ def hit(key: str, limit: int, window_seconds: int) -> bool:
     return True
 
 
+def hit_spaced(key: str, gap: Callable[[int], float], window_seconds: int) -> float:
+    """Count one event for `key` if it comes at least gap(n) seconds after the last one, n being
+    how many the window holds; otherwise count nothing and say how many seconds are left to wait
+    (0 when it was counted). One step, as in hit(); the caller commits."""
+    _lock(key)
+    event = ThrottleEvent(key=key)
+    db.session.add(event)
+    db.session.flush()
+    since = utcnow() - timedelta(seconds=window_seconds)
+    count, last = db.session.execute(
+        select(func.count(ThrottleEvent.id), func.max(ThrottleEvent.at)).where(
+            ThrottleEvent.key == key, ThrottleEvent.at >= since, ThrottleEvent.id != event.id
+        )
+    ).one()
+    wait = gap(count) - (event.at - last).total_seconds() if count else 0.0
+    if wait > 0:
+        db.session.delete(event)
+        db.session.flush()
+        return wait
+    return 0.0
+
+
+def give_back(key: str) -> None:
+    """Take back the last event counted for `key` (an attempt that turned out right); the caller
+    commits."""
+    newest = select(ThrottleEvent.id).where(ThrottleEvent.key == key)
+    newest = newest.order_by(ThrottleEvent.id.desc()).limit(1).scalar_subquery()
+    db.session.execute(delete(ThrottleEvent).where(ThrottleEvent.id == newest))
+
+
 def forget(key: str) -> None:
     """Clear the count for `key` (after a successful login, say); the caller commits."""
     db.session.execute(delete(ThrottleEvent).where(ThrottleEvent.key == key))
-
-
-def record(key: str) -> None:
-    """Count one event for `key` with no limit; the caller commits."""
-    db.session.add(ThrottleEvent(key=key))

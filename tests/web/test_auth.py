@@ -1,10 +1,14 @@
 """Logging in and out: hashed passwords, safe `next`, throttling, one message for every failure."""
 
+from datetime import timedelta
+
 import pytest
+from sqlalchemy import select
 
 from cms.extensions import db
-from cms.models import Author
+from cms.models import Author, ThrottleEvent
 from tests.conftest import PASSWORD
+from tests.support.comments import set_site
 
 
 def login(client, username="alice", password=PASSWORD, **extra):
@@ -73,24 +77,95 @@ def test_logout_is_a_post_and_ends_the_session(logged_in):
     assert logged_in.get("/editor/").status_code == 302
 
 
-def test_login_is_throttled_per_client(app, client, author):
-    app.config["LOGIN_ATTEMPTS_PER_CLIENT"] = 3
+def client_at(app, address: str):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def age_attempts(app, seconds: float) -> None:
+    """As if the attempts so far had been made `seconds` earlier."""
+    with app.app_context():
+        for event in db.session.scalars(select(ThrottleEvent)):
+            event.at -= timedelta(seconds=seconds)
+        db.session.commit()
+
+
+def test_three_wrong_passwords_are_free_then_each_attempt_waits_twice_as_long(app, author):
+    client = client_at(app, "192.0.2.10")
     for _ in range(3):
         assert login(client, password="nope").status_code == 200
-    response = login(client)  # even the right password waits
-    assert response.status_code == 429
-    assert "Too many failed attempts" in response.get_data(as_text=True)
+    # The fourth comes at once: it waits a second, even with the right password.
+    refused = login(client)
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "1"
+    assert "Please wait 1 second and try again." in refused.get_data(as_text=True)
+    age_attempts(app, 1.1)
+    assert login(client, password="nope").status_code == 200  # heard: the 4th wrong one
+    refused = login(client)
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "2"
+    assert "Please wait 2 seconds" in refused.get_data(as_text=True)
+    age_attempts(app, 2.1)
+    assert login(client).status_code == 302  # the right password, once heard, gets in
 
 
-def test_login_is_throttled_per_account_across_clients(app, author):
-    app.config["LOGIN_ATTEMPTS_PER_ACCOUNT"] = 2
-    for n in range(2):
-        other = app.test_client()
-        other.environ_base["REMOTE_ADDR"] = f"10.0.0.{n}"
-        login(other, password="nope")
-    attacker = app.test_client()
-    attacker.environ_base["REMOTE_ADDR"] = "10.9.9.9"
-    assert login(attacker).status_code == 429
+def test_the_wait_stops_growing_at_the_longest_wait(app, author):
+    app.config["LOGIN_LONGEST_WAIT_SECONDS"] = 300
+    client = client_at(app, "192.0.2.11")
+    for _ in range(12):
+        age_attempts(app, 301)
+        assert login(client, password="nope").status_code == 200
+    refused = login(client)
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "300"
+    assert "Please wait 5 minutes and try again." in refused.get_data(as_text=True)
+
+
+def test_an_attacker_elsewhere_never_locks_the_author_out(app, author):
+    attacker = client_at(app, "203.0.113.66")
+    for _ in range(8):
+        login(attacker, password="guess")
+    assert login(attacker, password="guess").status_code == 429
+    # The author, from her own address, with her password, gets in at once.
+    assert login(client_at(app, "198.51.100.7")).status_code == 302
+
+
+def test_a_successful_login_clears_the_wrong_attempts(app, author):
+    client = client_at(app, "192.0.2.12")
+    for _ in range(3):
+        login(client, password="nope")
+    age_attempts(app, 1.1)
+    assert login(client).status_code == 302
+    client.post("/logout")
+    for _ in range(3):
+        assert login(client, password="nope").status_code == 200
+    assert login(client, password="nope").status_code == 429
+
+
+def test_one_network_is_capped_across_accounts(app, author):
+    app.config["LOGIN_ATTEMPTS_PER_CLIENT"] = 5
+    client = client_at(app, "192.0.2.13")
+    for n in range(5):
+        assert login(client, username=f"guess{n}", password="x").status_code == 200
+    refused = login(client)  # a sixth attempt, on any account, waits out the window
+    assert refused.status_code == 429
+    assert "Please wait 15 minutes and try again." in refused.get_data(as_text=True)
+    assert login(client_at(app, "192.0.2.14")).status_code == 302
+
+
+def test_an_ipv6_network_is_one_client(app, author):
+    app.config["LOGIN_ATTEMPTS_PER_CLIENT"] = 3
+    for n in range(3):
+        login(client_at(app, f"2001:db8:1:2::{n + 1:x}"), username=f"guess{n}", password="x")
+    assert login(client_at(app, "2001:db8:1:2:ffff::9")).status_code == 429
+    assert login(client_at(app, "2001:db8:1:3::1")).status_code == 302
+
+
+def test_the_wait_is_in_french_on_a_french_site(app, author):
+    set_site(app, language="fr")
+    client = client_at(app, "192.0.2.15")
+    for _ in range(3):
+        login(client, password="nope")
+    page = login(client).get_data(as_text=True)
+    assert "Patientez 1 seconde et réessayez." in page
 
 
 def test_forwarded_for_header_does_not_dodge_the_throttle(app, client, author):
@@ -103,17 +178,6 @@ def test_forwarded_for_header_does_not_dodge_the_throttle(app, client, author):
         headers={"X-Forwarded-For": "203.0.113.7"},
     )
     assert response.status_code == 429
-
-
-def test_successful_login_clears_the_account_count(app, client, author):
-    app.config["LOGIN_ATTEMPTS_PER_ACCOUNT"] = 3
-    login(client, password="nope")
-    login(client, password="nope")
-    assert login(client).status_code == 302
-    client.post("/logout")
-    login(client, password="nope")
-    login(client, password="nope")
-    assert login(client).status_code == 302
 
 
 def test_session_is_renewed_at_login(client, author):

@@ -206,7 +206,7 @@ def test_no_client_header_dodges_the_login_throttle(app, client, author, header)
 
 
 def test_unknown_user_and_wrong_password_look_and_take_the_same(app, client, author):
-    app.config["LOGIN_ATTEMPTS_PER_CLIENT"] = app.config["LOGIN_ATTEMPTS_PER_ACCOUNT"] = 1000
+    app.config["LOGIN_ATTEMPTS_PER_CLIENT"] = app.config["LOGIN_FREE_ATTEMPTS"] = 1000
 
     def attempt(username: str) -> tuple[float, str]:
         started = time.perf_counter()

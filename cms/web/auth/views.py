@@ -1,7 +1,9 @@
-"""Login with a throttle per client address and per account, and logout as a POST."""
+"""Login, slowed down for one account from one network after wrong passwords and capped per
+network; logout as a POST."""
 
 import functools
 import hmac
+import math
 
 from flask import (
     Blueprint,
@@ -16,13 +18,14 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import LoginManager, current_user, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ...authors import find_author
 from ...extensions import db
 from ...kernel import throttle
-from ...kernel.http import safe_next
+from ...kernel.http import client_network, record_id, safe_next
 from ...models import USERNAME_MAX, Author
 from .forms import LoginForm
 
@@ -45,24 +48,59 @@ def init_login(login_manager: LoginManager, app: Flask) -> None:
     def load_author(user_id: str) -> Author | None:
         """The author whose `get_id()` this is, while their session token is still current."""
         author_id, _, token = user_id.partition(":")
-        if not author_id.isdigit() or not token:
+        number = record_id(author_id)
+        if number is None or not token:
             return None
-        author = db.session.get(Author, int(author_id))
+        author = db.session.get(Author, number)
         if author is None or not hmac.compare_digest(author.session_token, token):
             return None
         return author
 
 
-def _throttle_keys(username: str) -> tuple[str, str]:
-    return f"login-client:{request.remote_addr}", f"login-account:{username.lower()[:USERNAME_MAX]}"
+# Wrong passwords are remembered for a day (the throttle keeps events that long), so waiting
+# out the longest delay does not start the count again.
+FAILURES_KEPT_SECONDS = 24 * 3600
 
 
-def _is_throttled(username: str) -> bool:
-    client_key, account_key = _throttle_keys(username)
-    window = current_app.config["LOGIN_WINDOW_SECONDS"]
-    return throttle.is_limited(
-        client_key, current_app.config["LOGIN_ATTEMPTS_PER_CLIENT"], window
-    ) or throttle.is_limited(account_key, current_app.config["LOGIN_ATTEMPTS_PER_ACCOUNT"], window)
+def _account_key(username: str) -> str:
+    network = client_network(request.remote_addr)
+    return f"login-account:{username.lower()[:USERNAME_MAX]}:{network}"
+
+
+def _network_key() -> str:
+    return f"login-client:{client_network(request.remote_addr)}"
+
+
+def _gap(failures: int) -> float:
+    """How long the next attempt waits after `failures` wrong passwords for one account from
+    one network."""
+    config = current_app.config
+    over = failures - config["LOGIN_FREE_ATTEMPTS"]
+    return 0.0 if over < 0 else min(2.0**over, config["LOGIN_LONGEST_WAIT_SECONDS"])
+
+
+def _count_attempt(username: str) -> float:
+    """Count this attempt before the password is checked (two guesses sent at once are both
+    counted): 0, or the seconds to wait before the next one is heard."""
+    config = current_app.config
+    window = config["LOGIN_WINDOW_SECONDS"]
+    if not throttle.hit(_network_key(), config["LOGIN_ATTEMPTS_PER_CLIENT"], window):
+        return float(window)
+    return throttle.hit_spaced(_account_key(username), _gap, FAILURES_KEPT_SECONDS)
+
+
+def _wait_message(seconds: float) -> str:
+    if seconds < 90:
+        return ngettext(
+            "Too many failed attempts. Please wait %(num)d second and try again.",
+            "Too many failed attempts. Please wait %(num)d seconds and try again.",
+            math.ceil(seconds),
+        )
+    return ngettext(
+        "Too many failed attempts. Please wait %(num)d minute and try again.",
+        "Too many failed attempts. Please wait %(num)d minutes and try again.",
+        math.ceil(seconds / 60),
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -74,29 +112,23 @@ def login():
         return render_template("auth/login.html", form=form)
 
     username = form.username.data.strip()
-    if _is_throttled(username):
-        minutes = current_app.config["LOGIN_WINDOW_SECONDS"] // 60
-        form.password.errors.append(
-            _(
-                "Too many failed attempts. Please wait %(minutes)d minutes and try again.",
-                minutes=minutes,
-            )
-        )
-        return render_template("auth/login.html", form=form), 429
+    wait = _count_attempt(username)
+    db.session.commit()  # the password is hashed below without holding the write lock
+    if wait:
+        form.password.errors.append(_wait_message(wait))
+        page = render_template("auth/login.html", form=form)
+        return page, 429, {"Retry-After": str(math.ceil(wait))}
 
     author = find_author(username)
     if author is None:
         check_password_hash(_dummy_hash(), form.password.data)
     if author is None or not author.check_password(form.password.data):
-        for key in _throttle_keys(username):
-            throttle.record(key)
-        db.session.commit()
         # One message for a wrong name and a wrong password: it tells nobody which accounts exist.
         form.password.errors.append(_("Wrong username or password."))
         return render_template("auth/login.html", form=form)
 
-    for key in _throttle_keys(username):
-        throttle.forget(key)
+    throttle.forget(_account_key(username))
+    throttle.give_back(_network_key())
     if not author.session_token:  # a row older than the column: give it one before it is needed
         author.end_sessions()
     db.session.commit()
