@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from tests.support.production_server import Gunicorn, new_site, send, send_at_once
 from tests.conftest import PASSWORD
+from tests.support.production_server import Gunicorn, new_site, send, send_at_once
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 GUESSES = 8
