@@ -49,6 +49,8 @@ class Author(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(USERNAME_MAX), unique=True)
     display_name: Mapped[str] = mapped_column(String(DISPLAY_NAME_MAX))
+    # Filled into the comment form when she comments as herself; never shown.
+    email: Mapped[str] = mapped_column(String(COMMENT_EMAIL_MAX), default="", server_default="")
     password_hash: Mapped[str] = mapped_column(String(256))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Part of the identity kept in the session cookie: a new token at logout or a password change

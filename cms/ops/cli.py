@@ -10,10 +10,11 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from ..authors import author_count, find_author
+from ..comments.fields import EMAIL_RE
 from ..comments.moderation import pending_count
 from ..extensions import db
 from ..kernel.settings import ensure_settings_row, site_settings
-from ..models import USERNAME_MAX, Author
+from ..models import COMMENT_EMAIL_MAX, USERNAME_MAX, Author
 from . import backup, health, json_export, migrations
 
 INSTANCE_CONFIG = """\
@@ -67,8 +68,11 @@ def init_command() -> None:
 @with_appcontext
 @click.argument("username")
 @click.option("--display-name", help="Name shown on posts (defaults to USERNAME).")
+@click.option("--email", default="", help="Filled in when the author comments (optional).")
 @click.password_option(help="Asked twice when not given.")
-def create_author_command(username: str, display_name: str | None, password: str) -> None:
+def create_author_command(
+    username: str, display_name: str | None, email: str, password: str
+) -> None:
     """Create an author who can log in to the editor."""
     username = username.strip()
     if not username or len(username) > USERNAME_MAX:
@@ -76,7 +80,10 @@ def create_author_command(username: str, display_name: str | None, password: str
     check_password_length(password)
     if find_author(username) is not None:
         raise click.ClickException(f"An author named {username!r} already exists.")
-    author = Author(username=username, display_name=display_name or username)
+    email = email.strip().lower()
+    if email and (len(email) > COMMENT_EMAIL_MAX or not EMAIL_RE.fullmatch(email)):
+        raise click.BadParameter("not an e-mail address", param_hint="--email")
+    author = Author(username=username, display_name=display_name or username, email=email)
     author.set_password(password)
     db.session.add(author)
     db.session.commit()

@@ -26,3 +26,31 @@ document.addEventListener("click", (event) => {
   body.focus();
   body.setSelectionRange(body.value.length, body.value.length);
 });
+
+// One click sends the comment once: a second click, or Enter pressed again while the page
+// loads, would send the same form twice (the server keeps one, but the reader waits twice).
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (form.id !== "comment-form") {
+    return;
+  }
+  if (form.dataset.sending) {
+    event.preventDefault();
+    return;
+  }
+  form.dataset.sending = "1";
+  const button = form.querySelector("button[type=submit]");
+  button.disabled = true;
+  button.setAttribute("aria-busy", "true");
+});
+
+// Back to a page kept in the browser's memory: the form can be sent again.
+window.addEventListener("pageshow", () => {
+  const form = document.getElementById("comment-form");
+  if (form && form.dataset.sending) {
+    delete form.dataset.sending;
+    const button = form.querySelector("button[type=submit]");
+    button.disabled = false;
+    button.removeAttribute("aria-busy");
+  }
+});

@@ -8,6 +8,7 @@ from cms.clock import utcnow
 from cms.extensions import db
 from cms.models import PUBLISHED, Post
 from cms.posts import render
+from tests.browser.test_editor import create_author, log_in
 from tests.support.comments import set_site, stored_comments
 
 
@@ -64,3 +65,46 @@ def test_visitor_reads_a_post_comments_and_replies(live_app, page):
     # The honeypot is on the page but out of sight.
     box = page.locator(".hp-field input").bounding_box()
     assert box is None or box["x"] + box["width"] < 0
+
+
+def test_a_second_click_while_the_comment_is_sent_sends_nothing(live_app, page):
+    live_app.config["COMMENT_MIN_SECONDS"] = 0
+    set_site(live_app, moderate_first_comment=False)
+    publish_post(live_app)
+    held = []  # the POSTs, held as a slow network would hold them
+    page.route("**/comments", lambda route: held.append(route))
+
+    page.goto("/posts/slow-reading/")
+    page.get_by_label("Name", exact=True).fill("Ada")
+    page.get_by_label("Comment", exact=True).fill("Clicked twice, by habit.")
+    page.get_by_role("button", name="Post comment").click(no_wait_after=True)
+    # The page is still the post's, its form on its way: read it as it is.
+    assert page.evaluate("document.querySelector('#comment-form button').disabled")
+    # Enter in a field, or a script: the form is asked to send again.
+    page.evaluate("document.getElementById('comment-form').requestSubmit()")
+    page.wait_for_timeout(300)
+    assert len(held) == 1
+    held[0].continue_()
+
+    expect(page.get_by_text("Your comment is published.")).to_be_visible()
+    assert [c.body for c in stored_comments(live_app)] == ["Clicked twice, by habit."]
+    # Back from the published comment, the page's form can be used again.
+    page.go_back()
+    expect(page.get_by_role("button", name="Post comment")).to_be_enabled()
+
+
+def test_the_author_comments_as_herself(live_app, page):
+    live_app.config["COMMENT_MIN_SECONDS"] = 0
+    create_author(live_app)
+    publish_post(live_app)
+    log_in(page)
+    page.goto("/posts/slow-reading/")
+    name = page.get_by_label("Name", exact=True)
+    expect(name).to_have_value("Alice Martin")
+    page.get_by_label("Comment", exact=True).fill("Thank you all for reading.")
+    page.get_by_role("button", name="Post comment").click()
+
+    [mine] = stored_comments(live_app)
+    comment = page.locator(f"#comment-{mine.id}")
+    expect(comment.locator(".comment-badge")).to_have_text("author")
+    assert mine.author_id is not None and mine.status == "approved"

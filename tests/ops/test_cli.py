@@ -67,6 +67,20 @@ def test_create_author_with_password_option(tmp_path):
     assert again.exit_code != 0 and "already exists" in again.output
 
 
+def test_create_author_with_an_email(tmp_path):
+    app = cli_app(tmp_path)
+    runner = app.test_cli_runner()
+    runner.invoke(args=["init"])
+    wrong = ["create-author", "eve", "--email", "not-an-address", "--password", "long enough pw"]
+    refused = runner.invoke(args=wrong)
+    assert refused.exit_code != 0 and "not an e-mail address" in refused.output
+    result = runner.invoke(args=[*wrong[:3], " Eve@Example.org ", *wrong[4:]])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.scalar(select(Author.email)) == "eve@example.org"
+        db.engine.dispose()
+
+
 def test_create_author_prompts_twice(tmp_path):
     app = cli_app(tmp_path)
     runner = app.test_cli_runner()

@@ -1,6 +1,7 @@
 """The author's desk: posts and pages, the editor's live preview and autosave, revisions, media,
-preview links, comment moderation, settings. Blueprint `editor` at /editor/; HTTP only, it calls the
-features and never imports the public site. Every route is behind login, enforced once here."""
+preview links, comment moderation, settings, her account. Blueprint `editor` at /editor/; HTTP
+only, it calls the features and never imports the public site. Every route is behind login,
+enforced once here."""
 
 from flask import Blueprint
 from flask_login import current_user
@@ -27,6 +28,7 @@ def moderation_badge() -> dict:
 
 
 from . import (  # noqa: E402, F401 -- they attach their routes to bp
+    account,
     autosaves,
     comments,
     live_preview,

@@ -1,4 +1,4 @@
-"""Forms of the author's desk: a post, the site settings, a confirmation."""
+"""Forms of the author's desk: a post, the site settings, her account, a confirmation."""
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -23,9 +23,10 @@ from wtforms.validators import (
 )
 
 from ...clock import is_timezone, timezone_names
+from ...comments.fields import EMAIL_RE, lowercase, one_line
 from ...extensions import db
 from ...kernel.text import SLUG_PATTERN, is_valid_slug
-from ...models import DRAFT, POST, PUBLISHED, TITLE_MAX, Post
+from ...models import COMMENT_EMAIL_MAX, DISPLAY_NAME_MAX, DRAFT, POST, PUBLISHED, TITLE_MAX, Post
 from ...posts import is_reserved_page_slug
 
 BODY_MAX = 1_000_000  # characters of a post's Markdown
@@ -92,6 +93,27 @@ class PostForm(FlaskForm):
             raise ValidationError(_l("Another post already uses this address."))
         if self.kind != POST and is_reserved_page_slug(field.data):
             raise ValidationError(_l("The site itself uses this address: choose another one."))
+
+
+class AccountForm(FlaskForm):
+    display_name = StringField(
+        _l("Your name"),
+        filters=[one_line],
+        validators=[DataRequired(), Length(max=DISPLAY_NAME_MAX)],
+        description=_l("Shown on your posts and your comments."),
+    )
+    email = StringField(
+        _l("E-mail"),
+        filters=[one_line, lowercase],
+        validators=[Length(max=COMMENT_EMAIL_MAX)],
+        description=_l("Optional, never shown. Filled in when you comment on your site."),
+    )
+
+    def validate_email(self, field: StringField) -> None:
+        if field.data and not EMAIL_RE.fullmatch(field.data):
+            raise ValidationError(
+                _l("This does not look like an e-mail address (name@example.com).")
+            )
 
 
 class SettingsForm(FlaskForm):

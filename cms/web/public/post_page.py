@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import render_template, request
+from flask_login import current_user
 
 from ...comments import tokens
 from ...comments.rules import closed_notice, comments_are_open
@@ -16,10 +17,13 @@ from .commenter import own_comment_ids, remembered_details
 
 
 def blank_form(post: Post) -> CommentForm:
-    """The form a GET serves: freshly signed, filled with the remembered details, and set to
-    answer ?replyto=<id> with "@Name " when asked."""
-    details = remembered_details()
-    form = CommentForm(data=details | {"remember": bool(details)})
+    """The form a GET serves: freshly signed, filled with the remembered details (a logged-in
+    author's own), and set to answer ?replyto=<id> with "@Name " when asked."""
+    if current_user.is_authenticated:
+        form = CommentForm(data={"name": current_user.display_name, "email": current_user.email})
+    else:
+        details = remembered_details()
+        form = CommentForm(data=details | {"remember": bool(details)})
     form.token.data = tokens.issue(post.id)
     parent = reply_target(post, record_id(request.args.get("replyto", "")))
     if parent is not None:
