@@ -18,6 +18,7 @@ blog.tag                     GET       /tags/<slug>/
 comments.create              POST      /posts/<slug>/comments
 comments.feed                GET       /posts/<slug>/comments.xml
 comments.permalink           GET       /comments/<int:comment_id>
+editor.account              GET,POST  /editor/account
 editor.approve_comment       POST      /editor/comments/<int:comment_id>/approve
 editor.autosave              POST      /editor/autosave
 editor.bulk_comments         POST      /editor/comments/bulk
