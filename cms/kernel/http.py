@@ -48,8 +48,9 @@ def origin_is_foreign() -> bool:
     )
 
 
-# The largest id a database column holds (SQLite and PostgreSQL BIGINT alike).
-MAX_ID = 2**63 - 1
+# The largest id the tables hold: their ids are INTEGER, four bytes on PostgreSQL (SQLite's are
+# wider, but no site counts that far).
+MAX_ID = 2**31 - 1
 # No page number or id in a query string comes near this; page offsets (page x at most a
 # hundred per page) stay in a 64-bit integer.
 MAX_QUERY_NUMBER = 10**15

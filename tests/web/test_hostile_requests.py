@@ -25,10 +25,11 @@ from tests.web.test_fuzz import HOSTILE, VALUES, assert_answered_well, encode
 
 # Numbers as a visitor may write them: every script's digits (int() reads "٣" as 3), other
 # digits ("²": str.isdigit() says yes, int() says no), signs, spaces, underscores, and sizes
-# from zero to far past 64 bits.
+# from zero to far past 64 bits, and each side of PostgreSQL's four-byte INTEGER.
 ODD_NUMBERS = [
     "0", "-1", "²", "٣", "١٢", "+1", " 1", "1 ", "1_0", "1e3", "0x10", "", "9" * 30, "٩" * 30,
-    "+" + "9" * 30, " " + "9" * 30, str(2**63 - 1), str(2**63), "1" * 16,
+    "+" + "9" * 30, " " + "9" * 30, str(2**31 - 1), str(2**31), str(2**63 - 1), str(2**63),
+    "1" * 16,
 ]  # fmt: skip
 NUMBERS = st.one_of(
     st.integers(min_value=-(2**80), max_value=2**80).map(str),
@@ -38,7 +39,7 @@ NUMBERS = st.one_of(
 # An <int:...> segment only matches ASCII digits: what matters there is how large they are.
 INT_SEGMENTS = st.one_of(
     st.integers(min_value=0, max_value=10**25).map(str),
-    st.sampled_from(["0", "12", "13", "1899", "1900", "9999", "10000", str(2**63), "²"]),
+    st.sampled_from(["0", "12", "13", "1899", "1900", "9999", "10000", str(2**31), str(2**63), "²"]),
 )
 # tests/web/test_fuzz.py sends the 200 KB ones already: 2,000 bytes keep a walk of every route short.
 SHORT_VALUES = VALUES.map(lambda value: value[:2000])
@@ -213,7 +214,7 @@ def test_a_reply_to_digits_that_are_not_ascii_shows_the_plain_form(sample):
 def test_a_comment_whose_parent_is_not_an_ascii_number_is_posted_answering_nobody(sample):
     """parent_id=² in the comment form was a 500 once the comment had passed every check."""
     app, site, _real = sample
-    for parent_id in ["²", "٣", "-1", "9" * 25, str(2**63)]:
+    for parent_id in ["²", "٣", "-1", "9" * 25, str(2**31), str(2**63)]:
         client = app.test_client()
         body = f"Une remarque sur {parent_id}."
         form = {"name": "Lectrice", "body": body, "parent_id": parent_id}
