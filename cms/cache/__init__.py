@@ -8,6 +8,6 @@ point one way: content_version, epochs, entries, middleware, responses.
 """
 
 from .middleware import PageCache
-from .responses import count_once_per_epoch, init_app, page_cache
+from .responses import count_once_per_epoch, init_app, keep_out_of_cache, page_cache
 
-__all__ = ["PageCache", "count_once_per_epoch", "init_app", "page_cache"]
+__all__ = ["PageCache", "count_once_per_epoch", "init_app", "keep_out_of_cache", "page_cache"]

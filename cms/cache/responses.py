@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Flask, Response, current_app, request, session
+from flask import Flask, Response, current_app, g, request, session
 from flask_login import current_user
 from sqlalchemy import Select, func, select
 from werkzeug.http import http_date
@@ -41,6 +41,12 @@ def _is_personal() -> bool:
     return bool(request.cookies) or session.modified or current_user.is_authenticated
 
 
+def keep_out_of_cache() -> None:
+    """Serve this answer but do not store it: it shows work left for a later request (stale
+    HTML beyond what one request renders again), which a stored copy would keep showing."""
+    g.keep_out_of_cache = True
+
+
 def _mark_response(response: Response) -> Response:
     """Headers for every answer: public pages get validators and a short public lifetime and
     are stored; anything personal is private and never stored."""
@@ -52,6 +58,7 @@ def _mark_response(response: Response) -> Response:
         return response
     if (
         pending is None
+        or g.get("keep_out_of_cache")
         or response.status_code != 200
         or response.mimetype not in CACHEABLE_TYPES
         or response.is_streamed

@@ -8,7 +8,7 @@ from sqlalchemy.orm import joinedload, lazyload, load_only
 
 from ..extensions import db
 from ..models import APPROVED, PENDING, SPAM, Comment, Post, body_fingerprint
-from .thread import rerender, resolve_mentions_again
+from .thread import mentions_on, relink_mentions, rerender
 
 STATUSES = (PENDING, APPROVED, SPAM)
 
@@ -52,29 +52,38 @@ def queue(status: str, post_id: int | None = None) -> Select:
 def set_status(comments: list[Comment], status: str, language: str) -> None:
     """Move comments to a status; @Name links on their posts follow (they name approved
     comments only)."""
+    post_ids = {comment.post_id for comment in comments}
+    before = mentions_on(post_ids)
     for comment in comments:
         comment.status = status
-    resolve_mentions_again({c.post_id for c in comments}, language)
+    relink_mentions(post_ids, before, language)
 
 
 def delete_comments(comments: list[Comment], language: str) -> None:
     """Delete comments; replies to them lose their parent (the database sees to it) and @Name
-    links on their posts are resolved again."""
+    links on their posts follow."""
     post_ids = {comment.post_id for comment in comments}
+    before = mentions_on(post_ids)
     db.session.execute(delete(Comment).where(Comment.id.in_([c.id for c in comments])))
     db.session.expire_all()
-    resolve_mentions_again(post_ids, language)
+    relink_mentions(post_ids, before, language)
 
 
 def edit_comment(
     comment: Comment, *, name: str, email: str, website: str, body: str, language: str
 ) -> None:
-    """The author's corrections to a comment, rendered again with the thread's @mentions."""
+    """The author's corrections to a comment, rendered again; a new name may change which
+    comment a later "@Name" names."""
+    before = mentions_on([comment.post_id])
+    fingerprint = body_fingerprint(body)
+    if fingerprint != comment.fingerprint:
+        # No longer the text its form sent: another comment sent with the same words must not
+        # meet it in uq_comments_post_fingerprint_sent, which stops copies of one form.
+        comment.form_key = None
     comment.author_name = name
     comment.author_email = email
     comment.author_website = website
     comment.body = body
-    comment.fingerprint = body_fingerprint(body)
-    rerender([comment], language)
-    # A new name may change which comment a later "@Name" names.
-    resolve_mentions_again([comment.post_id], language)
+    comment.fingerprint = fingerprint
+    if comment.id not in relink_mentions([comment.post_id], before, language):
+        rerender([comment], language)

@@ -12,6 +12,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, and_, bindparam, func, or_, select
 
 from .. import markup
+from ..cache import keep_out_of_cache
 from ..extensions import db
 from ..kernel.database import write_unless_changed
 from ..models import APPROVED, Comment, Post
@@ -226,54 +227,102 @@ def render(
 ) -> Mention | None:
     """Store the comment's HTML, its opening @Name linked to the comment it names."""
     mention = find_mention(comment.body, earlier, parent)
+    _store_html(comment, language, mention)
+    return mention
+
+
+def _store_html(comment: Comment, language: str, mention: Mention | None) -> None:
     link = None
     if mention is not None:
         link = (mention.text, url_for("comments.permalink", comment_id=mention.comment_id))
     comment.body_html = markup.render_comment(comment.body, language, mention=link)
     comment.render_key = render_key(language)
-    return mention
 
 
-def rerender(comments: Iterable[Comment], language: str) -> None:
-    """Render comments again, resolving each @Name among the approved comments before it (a
-    comment answering nobody in particular then answers the one it names). One query per post
-    involved; the caller commits."""
+def mentions(comments: Iterable[Comment]) -> dict[int, Mention | None]:
+    """What the opening @Name of each comment names now, by comment id: among the approved
+    comments of its post before it, the one it answers when that one bears the name. One query
+    per post involved; nothing is rendered."""
     by_post: dict[int, list[Comment]] = {}
     for comment in comments:
         by_post.setdefault(comment.post_id, []).append(comment)
+    found: dict[int, Mention | None] = {}
     for post_id, post_comments in by_post.items():
         names = earlier_names(post_id)
-        parent_ids = {c.parent_id for c in post_comments if c.parent_id}
-        parents = {row[0]: (row[0], row[1]) for row in names if row[0] in parent_ids}
+        approved = {cid: (cid, name) for cid, name, _created in names}
         for comment in post_comments:
             earlier = [
                 (cid, name)
                 for cid, name, created in names
                 if (created, cid) < (comment.created_at, comment.id)
             ]
-            mention = render(comment, language, earlier, parents.get(comment.parent_id or 0))
-            if comment.parent_id is None and mention is not None:
-                comment.parent_id = mention.comment_id
+            parent = approved.get(comment.parent_id or 0)
+            found[comment.id] = find_mention(comment.body, earlier, parent)
+    return found
 
 
-def resolve_mentions_again(post_ids: Iterable[int], language: str) -> None:
-    """After comments were approved, marked as spam or deleted, link each "@Name" on these posts
-    to the comment it names now. The caller commits."""
+def _rerender(comment: Comment, language: str, mention: Mention | None) -> None:
+    _store_html(comment, language, mention)
+    # A comment answering nobody in particular answers the one its @Name names.
+    if comment.parent_id is None and mention is not None:
+        comment.parent_id = mention.comment_id
+
+
+def rerender(comments: Iterable[Comment], language: str) -> None:
+    """Render comments again, resolving each @Name among the approved comments before it. The
+    caller commits."""
+    comments = list(comments)
+    found = mentions(comments)
+    for comment in comments:
+        _rerender(comment, language, found[comment.id])
+
+
+def opening_mentions(post_ids: Iterable[int]) -> list[Comment]:
+    """The comments of these posts that open with an @Name, as the session holds them."""
     ids = set(post_ids)
-    if ids:
-        db.session.flush()
-        opening_mentions = select(Comment).where(
-            Comment.post_id.in_(ids), Comment.body.startswith("@")
-        )
-        rerender(db.session.scalars(opening_mentions).all(), language)
+    if not ids:
+        return []
+    db.session.flush()
+    query = select(Comment).where(Comment.post_id.in_(ids), Comment.body.startswith("@"))
+    return list(db.session.scalars(query))
+
+
+def mentions_on(post_ids: Iterable[int]) -> dict[int, Mention | None]:
+    """What every opening @Name on these posts names now: taken before a moderation action,
+    for relink_mentions to compare with afterwards."""
+    return mentions(opening_mentions(post_ids))
+
+
+def relink_mentions(
+    post_ids: Iterable[int], before: dict[int, Mention | None], language: str
+) -> set[int]:
+    """After comments were approved, marked as spam, edited or deleted, render again the
+    comments on these posts whose opening @Name names another comment than `before` said (see
+    mentions_on), and only those: a post's other comments keep their HTML. The ids rendered;
+    the caller commits."""
+    comments = opening_mentions(post_ids)
+    now = mentions(comments)
+    changed = [comment for comment in comments if now[comment.id] != before.get(comment.id)]
+    for comment in changed:
+        _rerender(comment, language, now[comment.id])
+    return {comment.id for comment in changed}
+
+
+# Stale comments rendered again by one request: after a language change, a page of the queue
+# or of a long thread is put right over a few requests rather than one slow one.
+REFRESH_BATCH = 20
 
 
 def refresh_rendering(comments: Iterable[Comment], language: str) -> bool:
-    """Re-render comments whose stored HTML came from an older renderer or another language, and
-    write them in the caller's transaction, each unless its text was edited meanwhile (the
-    caller commits). Whether anything was written."""
+    """Re-render comments whose stored HTML came from an older renderer or another language, the
+    first REFRESH_BATCH of them, and write them in the caller's transaction, each unless its text
+    was edited meanwhile (the caller commits). The answer showing the rest as they were is kept
+    out of the page cache, so that the next request renders more. Whether anything was written."""
     key = render_key(language)
     stale = [comment for comment in comments if comment.render_key != key]
+    if len(stale) > REFRESH_BATCH:
+        stale = stale[:REFRESH_BATCH]
+        keep_out_of_cache()
     with db.session.no_autoflush:
         rerender(stale, language)
         written = [write_unless_changed(comment, Comment.fingerprint) for comment in stale]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .. import markup
+from ..cache import keep_out_of_cache
 from ..extensions import db
 from ..kernel.database import write_unless_changed
 from ..models import Post
@@ -26,11 +27,21 @@ def render(post: Post, language: str) -> None:
     post.render_key = render_key(language)
 
 
+# Stale posts rendered again by one request (a post may be long): after a language change, a
+# listing is put right over a few requests rather than one slow one.
+REFRESH_BATCH = 10
+
+
 def refresh_rendering(posts: Iterable[Post], language: str) -> bool:
-    """Re-render posts whose stored HTML came from an older renderer or another language, and
-    write them in the caller's transaction, each unless it was saved meanwhile (the caller
-    commits). Nearly always a string comparison per post. Whether anything was written."""
+    """Re-render posts whose stored HTML came from an older renderer or another language, the
+    first REFRESH_BATCH of them, and write them in the caller's transaction, each unless it was
+    saved meanwhile (the caller commits). The answer showing the rest as they were is kept out
+    of the page cache, so that the next request renders more. Nearly always a string
+    comparison per post. Whether anything was written."""
     stale = [post for post in posts if post.render_key != render_key(language)]
+    if len(stale) > REFRESH_BATCH:
+        stale = stale[:REFRESH_BATCH]
+        keep_out_of_cache()
     written = False
     with db.session.no_autoflush:
         for post in stale:

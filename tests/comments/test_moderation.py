@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import update
 
 from cms.clock import utcnow
 from cms.extensions import db
-from cms.models import APPROVED, PENDING, PUBLISHED, SPAM, Author, Post, SiteSettings
+from cms.models import APPROVED, PENDING, PUBLISHED, SPAM, Author, Comment, Post, SiteSettings
 from tests.conftest import PASSWORD, make_app
 from tests.support.comments import add_comment, comment_count, set_site, stored_comments
 
@@ -293,3 +294,110 @@ def test_comment_settings_are_validated(app, logged_in):
     set_site(app)  # unchanged
     with app.app_context():
         assert db.session.get(SiteSettings, 1).max_links == 2
+
+
+# --- What moderation renders again ----------------------------------------------------------------
+
+
+def stored_html(app, comment_id: int) -> str:
+    return stored_comments(app, id=comment_id)[0].body_html
+
+
+def mark_stored_html(app, *comment_ids: int) -> None:
+    """Stamp comments' stored HTML (their render key unchanged): a stamp still there afterwards
+    shows the comment was not rendered again."""
+    with app.app_context():
+        db.session.execute(
+            update(Comment).where(Comment.id.in_(comment_ids)).values(body_html="<p>stamp</p>")
+        )
+        db.session.commit()
+
+
+def test_moderation_renders_again_only_the_comments_whose_mention_changes(
+    app, logged_in, make_post
+):
+    post_id = make_post("Talk")
+    ada = add_comment(app, post_id, "Ada", "Hello.")
+    marc = add_comment(app, post_id, "Marc", "Held.", status=PENDING)
+    to_ada = add_comment(app, post_id, "Bob", "@Ada right.")
+    to_marc = add_comment(app, post_id, "Cy", "@Marc yes.")
+    plain = add_comment(app, post_id, "Dee", "Nothing to name.")
+    assert f'href="/comments/{ada}">@Ada</a>' in stored_html(app, to_ada)
+    mark_stored_html(app, to_ada, to_marc, plain)
+
+    logged_in.post(f"/editor/comments/{marc}/approve")
+    assert f'href="/comments/{marc}">@Marc</a>' in stored_html(app, to_marc)
+    assert stored_html(app, to_ada) == stored_html(app, plain) == "<p>stamp</p>"
+
+    mark_stored_html(app, to_marc)
+    logged_in.post(f"/editor/comments/{marc}/spam")
+    assert stored_html(app, to_marc) == "<p>@Marc yes.</p>"
+    assert stored_html(app, to_ada) == "<p>stamp</p>"
+
+    mark_stored_html(app, to_marc)
+    response = logged_in.post(
+        f"/editor/comments/{ada}/edit",
+        data={"name": "Ann", "email": "", "website": "", "body": "Hello."},
+    )
+    assert response.status_code == 302
+    assert stored_html(app, to_ada) == "<p>@Ada right.</p>"  # "@Ada" names nobody now
+    assert stored_html(app, to_marc) == stored_html(app, plain) == "<p>stamp</p>"
+
+    logged_in.post(f"/editor/comments/{marc}/approve")
+    mark_stored_html(app, to_ada)
+    logged_in.post(f"/editor/comments/{marc}/delete", data={"confirmed": "1"})
+    assert status_of(app, marc) is None
+    assert stored_html(app, to_marc) == "<p>@Marc yes.</p>"
+    assert stored_html(app, to_ada) == stored_html(app, plain) == "<p>stamp</p>"
+
+
+def test_an_edit_may_give_a_comment_the_words_of_another(app, logged_in, make_post):
+    """Each comment sent with a form is unique by its words on the post (two copies of one form
+    cannot both land); a correction by the author is no longer the form as sent."""
+    post_id = make_post("Talk")
+    add_comment(app, post_id, "Ada", "Same words.", form_key="a" * 64)
+    bob = add_comment(app, post_id, "Bob", "Other words.", form_key="b" * 64)
+    response = logged_in.post(
+        f"/editor/comments/{bob}/edit",
+        data={"name": "Bob", "email": "", "website": "", "body": "Same words."},
+    )
+    assert response.status_code == 302
+    assert [c.body for c in stored_comments(app)] == ["Same words.", "Same words."]
+
+
+def outdated_ids(app) -> list[int]:
+    return [c.id for c in stored_comments(app) if c.body_html == "<p>outdated</p>"]
+
+
+def make_comments_outdated(app) -> None:
+    """As after a language change or a new renderer: every comment's HTML is from another key."""
+    with app.app_context():
+        db.session.execute(update(Comment).values(body_html="<p>outdated</p>", render_key="0:en"))
+        db.session.commit()
+
+
+def test_stale_comments_are_rendered_again_a_batch_per_request(app, client, make_post):
+    app.config["COMMENTS_PER_PAGE"] = 50
+    post_id = make_post("Busy")
+    ids = [add_comment(app, post_id, f"Reader {n}", f"Remark {n}.") for n in range(45)]
+    make_comments_outdated(app)
+    seen = []
+    for left in (25, 5, 0):
+        response = client.get("/posts/busy/")
+        assert response.status_code == 200
+        assert outdated_ids(app) == ids[len(ids) - left :]
+        seen.append("ETag" in response.headers)
+    # Pages still showing outdated comments are not kept by the page cache; the last one is.
+    assert seen == [False, False, True]
+    assert "<p>outdated</p>" not in client.get("/posts/busy/").get_data(as_text=True)
+
+
+def test_the_queue_renders_stale_comments_a_batch_per_request(app, logged_in, make_post):
+    post_id = make_post("Busy")
+    for n in range(30):
+        add_comment(app, post_id, f"Reader {n}", f"Pending {n}.", status=PENDING)
+    make_comments_outdated(app)
+    logged_in.get("/editor/comments")
+    assert len(outdated_ids(app)) == 10
+    logged_in.get("/editor/comments")
+    assert outdated_ids(app) == []

@@ -209,6 +209,22 @@ def make_stale(app, post_id: int) -> None:
         db.session.commit()
 
 
+def test_stale_posts_are_rendered_again_a_batch_per_request(app, client, make_post):
+    """The feed lists 20 posts: after a language change, two requests put them right."""
+    ids = [make_post(f"Post {n}", body=f"Text {n}.") for n in range(20)]
+    for post_id in ids:
+        make_stale(app, post_id)
+
+    def outdated() -> int:
+        return sum(get_post(app, id=post_id).body_html == "<p>outdated</p>" for post_id in ids)
+
+    first = client.get("/feed.xml")
+    assert first.status_code == 200 and outdated() == 10 and "ETag" not in first.headers
+    second = client.get("/feed.xml")
+    assert outdated() == 0 and "ETag" in second.headers
+    assert "outdated" not in client.get("/feed.xml").get_data(as_text=True)
+
+
 def test_a_reader_saving_fresh_html_waits_for_a_writer_instead_of_failing(app, client, make_post):
     post_id = make_post("Old render", body="Plain text.")
     make_stale(app, post_id)
