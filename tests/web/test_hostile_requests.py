@@ -39,7 +39,9 @@ NUMBERS = st.one_of(
 # An <int:...> segment only matches ASCII digits: what matters there is how large they are.
 INT_SEGMENTS = st.one_of(
     st.integers(min_value=0, max_value=10**25).map(str),
-    st.sampled_from(["0", "12", "13", "1899", "1900", "9999", "10000", str(2**31), str(2**63), "²"]),
+    st.sampled_from(
+        ["0", "12", "13", "1899", "1900", "9999", "10000", str(2**31), str(2**63), "²"]
+    ),
 )
 # tests/web/test_fuzz.py sends the 200 KB ones already: 2,000 bytes keep a walk of every route short.
 SHORT_VALUES = VALUES.map(lambda value: value[:2000])
