@@ -9,6 +9,7 @@ from datetime import datetime
 from flask_login import UserMixin
 from sqlalchemy import (
     Column,
+    ColumnElement,
     ForeignKey,
     Index,
     Integer,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -203,9 +205,16 @@ class Post(db.Model):
             return DRAFT
         return "scheduled" if self.published_at > utcnow() else PUBLISHED
 
-    @property
+    # Whether a visitor may see it: the one rule that pages, listings, tags, feeds, the sitemap
+    # and old addresses all ask, in Python and in SQL.
+    @hybrid_property
     def is_public(self) -> bool:
         return self.state == PUBLISHED
+
+    @is_public.inplace.expression
+    @classmethod
+    def _is_public_expression(cls) -> ColumnElement[bool]:
+        return and_(cls.status == PUBLISHED, cls.published_at <= utcnow())
 
     @property
     def is_page(self) -> bool:

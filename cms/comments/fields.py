@@ -6,14 +6,12 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from ..kernel.text import normalize_newlines
+from ..kernel.text import one_line, without_controls
 from ..models import COMMENT_EMAIL_MAX, COMMENT_NAME_MAX, COMMENT_WEBSITE_MAX
 
 NAME_MAX, EMAIL_MAX, WEBSITE_MAX = COMMENT_NAME_MAX, COMMENT_EMAIL_MAX, COMMENT_WEBSITE_MAX
 BODY_MAX = 5000  # characters of a comment's text
 
-# Control characters other than tab and newline have no business in a comment.
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Deliberately simple: a local part without spaces or markup characters, and a dotted domain.
 EMAIL_RE = re.compile(r"[^@\s<>()\[\]\\,;:\"`]+@[\w-]+(?:\.[\w-]+)+")
 # A typed "example.com/blog" is read as https://example.com/blog.
@@ -21,14 +19,9 @@ _BARE_DOMAIN_RE = re.compile(r"[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}(?:[/?#:]|$)", re.I
 _URL_FORBIDDEN_RE = re.compile(r"[\s\"'<>`\\]")
 
 
-def one_line(value: str | None) -> str:
-    """A name or address as one trimmed line: control characters dropped, spaces collapsed."""
-    return " ".join(_CONTROL_RE.sub("", value or "").split())
-
-
 def clean_text(value: str | None) -> str:
     """A comment body with Unix line ends, no control characters, and no blank edges."""
-    return _CONTROL_RE.sub("", normalize_newlines(value or "")).strip()
+    return without_controls(value).strip()
 
 
 def lowercase(value: str | None) -> str:

@@ -77,8 +77,15 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def refuse_oversized_bodies() -> None:
         # Werkzeug refuses a large body only when a view reads the form: refuse it up front, so
-        # that no route (one that redirects before reading, say) takes it in silently.
-        limit = app.config["MAX_CONTENT_LENGTH"]
+        # that no route (one that redirects before reading, say) takes it in silently. Only a
+        # multipart body carries files; any other (a urlencoded form, JSON) is one field held in
+        # memory at once, limited as a multipart field is. Chunked bodies, which announce no
+        # length, stop at the same limit as they are read.
+        limits = [app.config["MAX_CONTENT_LENGTH"]]
+        if request.mimetype != "multipart/form-data":
+            limits.append(app.config["MAX_FORM_MEMORY_SIZE"])
+        limit = min((n for n in limits if n is not None), default=None)
+        request.max_content_length = limit
         if limit is not None and (request.content_length or 0) > limit:
             abort(413)
 

@@ -1,4 +1,5 @@
-"""Small text rules: readable URL slugs (accents folded, ASCII words joined by hyphens), newlines."""
+"""Small text rules: readable URL slugs (accents folded, ASCII words joined by hyphens), newlines,
+typed text without control characters."""
 
 import re
 import unicodedata
@@ -27,6 +28,22 @@ def is_valid_slug(slug: str) -> bool:
 def normalize_newlines(text: str) -> str:
     """Every line ending as LF (browsers send CRLF, old Macs CR)."""
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+# What nobody types and XML 1.0 refuses or discourages: C0 controls but tab and newline, DEL,
+# C1 controls, and the noncharacters U+FFFE and U+FFFF. One in a title made the feed invalid XML.
+_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+
+
+def without_controls(text: str | None) -> str:
+    """Typed text with Unix line ends and no control characters (see _CONTROL_RE)."""
+    return _CONTROL_RE.sub("", normalize_newlines(text or ""))
+
+
+def one_line(text: str | None) -> str:
+    """A title, name or address as one trimmed line: control characters dropped, every run of
+    spaces, tabs and line breaks made one space."""
+    return " ".join(_CONTROL_RE.sub("", text or "").split())
 
 
 def counted(n: int, noun: str, plural: str | None = None) -> str:

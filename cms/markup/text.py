@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from html import unescape
 
+from ..kernel.text import without_controls
 from .allowlists import _post_cleaner
 from .html_tokens import _PHRASING_TAGS, _tokens
 from .markdown_converters import _post_markdown
@@ -28,7 +29,7 @@ def plain_text(html: str) -> str:
             parts.append(unescape(token.source))
         elif token.kind in ("start", "end") and token.name not in _PHRASING_TAGS:
             parts.append(" ")
-    return _COLLAPSIBLE_SPACE_RE.sub(" ", "".join(parts)).strip(" ")
+    return _COLLAPSIBLE_SPACE_RE.sub(" ", without_controls("".join(parts))).strip(" ")
 
 
 def _summarize(text: str, limit: int = SUMMARY_LENGTH) -> str:

@@ -5,11 +5,11 @@ from .queries import (
     desk_pages,
     desk_posts,
     is_reserved_page_slug,
-    is_visible,
     nav_pages,
     post_url,
     published_pages,
     published_posts,
+    visible_tags,
 )
 from .rendering import refresh_rendering, render, render_key
 from .saving import PostChanges, restore_revision, save_post
@@ -21,7 +21,6 @@ __all__ = [
     "desk_pages",
     "desk_posts",
     "is_reserved_page_slug",
-    "is_visible",
     "nav_pages",
     "parse_tag_names",
     "post_url",
@@ -35,4 +34,5 @@ __all__ = [
     "tag_name",
     "tags_named",
     "unique_slug",
+    "visible_tags",
 ]

@@ -3,32 +3,32 @@
 from __future__ import annotations
 
 from flask import current_app, g, url_for
-from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy import Select, and_, func, select
 
-from ..clock import utcnow
 from ..extensions import db
-from ..models import PAGE, POST, PUBLISHED, Post
-
-
-def is_visible() -> ColumnElement[bool]:
-    """The condition for a post a visitor may see: published, and its date has come."""
-    return and_(Post.status == PUBLISHED, Post.published_at <= utcnow())
+from ..models import PAGE, POST, Post, Tag
 
 
 def published_posts() -> Select:
     """Dated posts a visitor may see, newest first (pages are never listed with them)."""
     return (
         select(Post)
-        .where(Post.kind == POST, is_visible())
+        .where(Post.kind == POST, Post.is_public)
         .order_by(Post.published_at.desc(), Post.id.desc())
     )
+
+
+def visible_tags() -> Select:
+    """Tags a visitor may browse: those of at least one post they may see (a tag used only on
+    drafts, scheduled posts or pages has no page of its own)."""
+    return select(Tag).where(Tag.posts.any(and_(Post.kind == POST, Post.is_public)))
 
 
 def published_pages() -> Select:
     """Pages a visitor may see: those in the navigation first, in its order, then by title."""
     return (
         select(Post)
-        .where(Post.kind == PAGE, is_visible())
+        .where(Post.kind == PAGE, Post.is_public)
         .order_by(Post.nav_order.is_(None), Post.nav_order, Post.title)
     )
 

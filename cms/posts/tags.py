@@ -5,15 +5,15 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from ..extensions import db
-from ..kernel.text import slugify
+from ..kernel.text import one_line, slugify
 from ..models import Tag
 
 NAME_MAX = 80  # the tags.name column
 
 
 def tag_name(raw: str) -> str:
-    """A tag name as stored: runs of spaces made one, trimmed, within the column's length."""
-    return " ".join(raw.split())[:NAME_MAX]
+    """A tag name as stored: one line, within the column's length (typed or imported)."""
+    return one_line(raw)[:NAME_MAX]
 
 
 def parse_tag_names(text: str) -> list[str]:

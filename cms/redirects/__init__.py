@@ -43,11 +43,14 @@ def path_of_url(url: str) -> str:
 
 
 def moved_to(request: Request) -> str | None:
-    """Where the post that used to live at this request's address is now, if anywhere."""
+    """Where the post that used to live at this request's address is now, if a visitor may see
+    it: an old address never reveals a draft's or a scheduled post's slug."""
     if request.method not in ("GET", "HEAD"):
         return None
     key = normalise_path(request.path, request.args)
     if "\x00" in key:  # never stored (PostgreSQL text cannot hold it): nothing to look up
         return None
-    post = db.session.scalar(select(Post).join(Redirect).where(Redirect.old_path == key))
+    post = db.session.scalar(
+        select(Post).join(Redirect).where(Redirect.old_path == key, Post.is_public)
+    )
     return post_url(post) if post is not None else None

@@ -17,10 +17,10 @@ from ..comments.fields import (
     is_web_address,
     lowercase,
     normalize_website,
-    one_line,
 )
 from ..kernel.http import record_id
 from ..kernel.settings import site_settings
+from ..kernel.text import one_line
 
 
 class CommentFields(FlaskForm):

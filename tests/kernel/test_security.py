@@ -74,6 +74,17 @@ def test_oversized_request_gets_413(app, client):
     assert "Too large" in response.get_data(as_text=True)
 
 
+def test_a_body_without_files_is_limited_like_a_form_field(app, client, make_post):
+    """An 11 MB urlencoded comment was read whole and echoed back in the error page."""
+    make_post("Talk")
+    limit = app.config["MAX_FORM_MEMORY_SIZE"]
+    body = "x" * (limit + 1)
+    response = client.post("/posts/talk/comments", data={"name": "Ada", "body": body})
+    assert response.status_code == 413 and len(response.get_data()) < 10_000
+    json = client.post("/editor/autosave", json={"body": body})
+    assert json.status_code == 413
+
+
 def test_development_secret_key_is_refused_outside_debug(tmp_path):
     from cms.config import DEV_SECRET_KEY
 

@@ -23,9 +23,9 @@ from wtforms.validators import (
 )
 
 from ...clock import is_timezone, timezone_names
-from ...comments.fields import EMAIL_RE, lowercase, one_line
+from ...comments.fields import EMAIL_RE, lowercase
 from ...extensions import db
-from ...kernel.text import SLUG_PATTERN, is_valid_slug
+from ...kernel.text import SLUG_PATTERN, is_valid_slug, one_line, without_controls
 from ...models import COMMENT_EMAIL_MAX, DISPLAY_NAME_MAX, DRAFT, POST, PUBLISHED, TITLE_MAX, Post
 from ...posts import is_reserved_page_slug
 
@@ -38,7 +38,9 @@ SLUG_PATTERN_HTML = SLUG_PATTERN.pattern.removeprefix("^").removesuffix("$")
 
 
 class PostForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=TITLE_MAX)])
+    title = StringField(
+        _l("Title"), filters=[one_line], validators=[DataRequired(), Length(max=TITLE_MAX)]
+    )
     slug = StringField(
         _l("Address (slug)"),
         # Blank counts as empty (made from the title): Optional() would let "\t" through unchecked.
@@ -49,9 +51,14 @@ class PostForm(FlaskForm):
         ),
         render_kw={"pattern": SLUG_PATTERN_HTML},
     )
-    body = TextAreaField(_l("Text (Markdown)"), validators=[Length(max=BODY_MAX)])
+    body = TextAreaField(
+        _l("Text (Markdown)"), filters=[without_controls], validators=[Length(max=BODY_MAX)]
+    )
     tags = StringField(
-        _l("Tags"), validators=[Length(max=1000)], description=_l("Separated by commas.")
+        _l("Tags"),
+        filters=[one_line],
+        validators=[Length(max=1000)],
+        description=_l("Separated by commas."),
     )
     status = SelectField(
         _l("Status"),
@@ -117,8 +124,10 @@ class AccountForm(FlaskForm):
 
 
 class SettingsForm(FlaskForm):
-    title = StringField(_l("Site title"), validators=[DataRequired(), Length(max=120)])
-    tagline = StringField(_l("Tagline"), validators=[Length(max=200)])
+    title = StringField(
+        _l("Site title"), filters=[one_line], validators=[DataRequired(), Length(max=120)]
+    )
+    tagline = StringField(_l("Tagline"), filters=[one_line], validators=[Length(max=200)])
     language = SelectField(_l("Language"))
     timezone = SelectField(_l("Time zone"), validators=[InputRequired()])
     posts_per_page = IntegerField(

@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms.validators import ValidationError
 
 from ...extensions import csrf
-from ...kernel.text import normalize_newlines
+from ...kernel.text import one_line, without_controls
 from ...models import TITLE_MAX
 from .forms import BODY_MAX
 
@@ -73,4 +73,4 @@ def json_text() -> tuple[dict, str, str]:
         abort(400)
     if len(title) > TITLE_MAX or len(body) > BODY_MAX:
         abort(413)
-    return payload, title, normalize_newlines(body)
+    return payload, one_line(title), without_controls(body)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from flask import Response, current_app, render_template, url_for
-from sqlalchemy import select
 
 from ...extensions import db
 from ...kernel.database import commit_after_response
 from ...kernel.settings import site_settings
-from ...models import Post, Tag, post_tags
-from ...posts import is_visible, published_pages, published_posts, refresh_rendering
+from ...models import Post, Tag
+from ...posts import published_pages, published_posts, refresh_rendering, visible_tags
 from . import bp
 
 
@@ -27,9 +26,7 @@ def sitemap():
     columns = (Post.slug, Post.updated_at, Post.published_at)
     posts = db.session.execute(published_posts().with_only_columns(*columns)).all()
     pages = db.session.execute(published_pages().with_only_columns(*columns)).all()
-    tags = db.session.scalars(
-        select(Tag.slug).join(post_tags).join(Post).where(is_visible()).distinct()
-    ).all()
+    tags = db.session.scalars(visible_tags().with_only_columns(Tag.slug)).all()
     xml = render_template("public/feeds/sitemap.xml", posts=posts, pages=pages, tags=tags)
     return Response(xml, mimetype="application/xml")
 

@@ -10,7 +10,6 @@ from flask import (
     request,
     url_for,
 )
-from sqlalchemy import select
 
 from ... import redirects
 from ...clock import local_to_utc, utc_to_local
@@ -18,7 +17,7 @@ from ...extensions import db
 from ...kernel.database import commit_after_response
 from ...kernel.settings import site_settings
 from ...models import Post, Tag
-from ...posts import published_posts, refresh_rendering
+from ...posts import published_posts, refresh_rendering, visible_tags
 from . import bp
 from .loaders import paginate_posts, visible_post_or_404
 from .post_page import render_post_page
@@ -46,7 +45,7 @@ def post(slug: str):
 
 @bp.get("/tags/<slug>/")
 def tag(slug: str):
-    tag = db.first_or_404(select(Tag).where(Tag.slug == slug))
+    tag = db.first_or_404(visible_tags().where(Tag.slug == slug))
     query = published_posts().where(Post.tags.any(Tag.id == tag.id))
     return render_template("public/posts/tag.html", tag=tag, page=paginate_posts(query))
 
