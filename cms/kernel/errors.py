@@ -1,5 +1,5 @@
-"""Styled error pages in the site's language: 400, 403, 404, 405, 413, 429, 500, 503 (full disk,
-or a database held longer than a writer waits, as by a restore) and a stale form."""
+"""Styled error pages in the site's language: 400, 403, 404, 405, 413, 429, 500, 503 (full disk)
+and a stale form."""
 
 from collections.abc import Callable
 
@@ -27,24 +27,11 @@ MESSAGES = {
 }
 
 
-# Busy: the database's write lock held longer than a writer waits (a restore, a long import).
-BUSY_MESSAGE = _l(
-    "The site is busy with maintenance and could not save what you sent. Please send it again "
-    "in a minute."
-)
-# Seconds a client is told to wait before sending again (Retry-After).
-BUSY_RETRY_AFTER = 30
-
-
-def render_error(code: int, message: str | None = None, *, unsent: str | None = None):
-    """The styled page; `unsent` is text the visitor typed and the site could not store,
-    shown so that nothing is lost."""
+def render_error(code: int, message: str | None = None):
     title, default_message = MESSAGES.get(code, MESSAGES[500])
     message = message or default_message
     try:
-        page = render_template(
-            "errors/error.html", code=code, title=title, message=message, unsent=unsent
-        )
+        page = render_template("errors/error.html", code=code, title=title, message=message)
     except Exception:  # the page itself failed (say the database is gone): plain HTML still answers
         current_app.logger.exception("error page %s could not be rendered", code)
         page = (
@@ -84,28 +71,12 @@ def init_app(app: Flask, *, moved_to: Callable[[Request], str | None]) -> None:
 
     @app.errorhandler(OperationalError)
     def database_error(error: OperationalError):
-        if is_database_busy(error):
-            db.session.rollback()
-            current_app.logger.warning("cannot save: the database stayed busy (%s)", error.orig)
-            page, code = render_error(503, BUSY_MESSAGE, unsent=request.form.get("body"))
-            return page, code, {"Retry-After": str(BUSY_RETRY_AFTER)}
         if not is_disk_full(error):
             raise error  # any other database failure is a 500, logged with its traceback
         db.session.rollback()
         # Nothing was written (SQLite rolled the transaction back): the visitor may try later.
         current_app.logger.error("cannot save: the disk is full (%s)", error.orig)
         return render_error(503)
-
-
-def is_database_busy(error: OperationalError) -> bool:
-    """Whether a write gave up waiting for the lock: SQLite's SQLITE_BUSY after the busy timeout,
-    or PostgreSQL's lock_not_available (SQLSTATE 55P03) after a lock_timeout."""
-    message = str(error.orig).lower()
-    return (
-        "database is locked" in message
-        or "database is busy" in message
-        or getattr(error.orig, "sqlstate", None) == "55P03"
-    )
 
 
 def is_disk_full(error: OperationalError) -> bool:

@@ -556,27 +556,3 @@ def test_restoring_an_older_backup_brings_it_to_the_current_schema(tmp_path):
     for app in (old, new):
         with app.app_context():
             db.engine.dispose()
-
-
-def test_a_writer_held_longer_than_it_waits_gets_a_503_with_its_text(site):
-    """A restore (or any long write) holds the lock past the writers' busy timeout (10 s): the
-    commenter gets the styled 503, told when to retry, with the words typed, and nothing half
-    stored; once the lock is free the same form goes through."""
-    published(site)
-    client = site.test_client()
-    form = client.get("/posts/first/").get_data(as_text=True)
-    token = re.search(r'name="token" type="hidden" value="([^"]+)"', form)[1]
-    words = "Sent while the site restores: <please> keep me."
-    data = {"name": "Cy", "email": "", "website": "", "body": words, "token": token}
-    with closing(sqlite3.connect(database_file(site), isolation_level=None)) as holder:
-        holder.execute("BEGIN IMMEDIATE")
-        answer = client.post("/posts/first/comments", data=data)
-        holder.execute("ROLLBACK")
-    page = answer.get_data(as_text=True)
-    assert answer.status_code == 503
-    assert answer.headers["Retry-After"] == "30"
-    assert "Temporarily unavailable" in page and "send it again in a minute" in page
-    assert "Sent while the site restores: &lt;please&gt; keep me." in page
-    with site.app_context():
-        assert db.session.scalar(select(func.count()).where(Comment.body == words)) == 0
-    assert client.post("/posts/first/comments", data=data).status_code == 302
