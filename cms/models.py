@@ -44,9 +44,16 @@ USERNAME_MAX, DISPLAY_NAME_MAX = 64, 120
 COMMENT_NAME_MAX, COMMENT_EMAIL_MAX, COMMENT_WEBSITE_MAX = 100, 254, 500
 IP_MAX = 45  # the longest IPv6 address written out
 
+# SQLite otherwise gives a new row the largest id + 1, so deleting or restoring away the newest
+# rows hands their ids to others: old links and visitors' own-comment lists would name new words.
+# With AUTOINCREMENT, sqlite_sequence remembers the highest id ever given (PostgreSQL's
+# sequences already do).
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
+
 
 class Author(UserMixin, db.Model):
     __tablename__ = "authors"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(USERNAME_MAX), unique=True)
@@ -90,6 +97,7 @@ post_tags = Table(
 
 class Tag(db.Model):
     __tablename__ = "tags"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80))
@@ -121,6 +129,7 @@ class Comment(db.Model):
             sqlite_where=text("form_key IS NOT NULL"),
             postgresql_where=text("form_key IS NOT NULL"),
         ),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -158,6 +167,7 @@ class Post(db.Model):
         Index("ix_posts_status_published", "status", "published_at"),
         # Every public list filters on kind first (posts on the home page, pages in the navigation).
         Index("ix_posts_kind_status_published", "kind", "status", "published_at"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -280,7 +290,7 @@ class ThrottleEvent(db.Model):
     """One attempt counted by a rate limit; stored so every worker process sees the same count."""
 
     __tablename__ = "throttle_events"
-    __table_args__ = (Index("ix_throttle_key_at", "key", "at"),)
+    __table_args__ = (Index("ix_throttle_key_at", "key", "at"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200))
@@ -291,6 +301,7 @@ class CommentEvent(db.Model):
     """A comment the spam defences refused without storing it, shown to the author for 30 days."""
 
     __tablename__ = "comment_events"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
@@ -311,6 +322,7 @@ class Redirect(db.Model):
     """
 
     __tablename__ = "redirects"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     old_path: Mapped[str] = mapped_column(String(500), unique=True, index=True)
@@ -323,7 +335,7 @@ class Revision(db.Model):
     """The title and text of a post as one save (or restore) left them; kept for good."""
 
     __tablename__ = "revisions"
-    __table_args__ = (Index("ix_revisions_post_created", "post_id", "created_at"),)
+    __table_args__ = (Index("ix_revisions_post_created", "post_id", "created_at"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
@@ -341,7 +353,7 @@ class Autosave(db.Model):
     new post). Never touches the post itself; deleted once the post is saved after it."""
 
     __tablename__ = "autosaves"
-    __table_args__ = (Index("ix_autosaves_author_post", "author_id", "post_id"),)
+    __table_args__ = (Index("ix_autosaves_author_post", "author_id", "post_id"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("authors.id", ondelete="CASCADE"))
@@ -357,6 +369,7 @@ class Upload(db.Model):
     """An image the author uploaded, stored as instance/uploads/<name> and served at /media/<name>."""
 
     __tablename__ = "uploads"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Random, with the extension of the format Pillow detected: never the visitor's file name.

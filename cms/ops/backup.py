@@ -20,6 +20,7 @@ from ..clock import utcnow
 from ..extensions import db
 from ..kernel.database import reading_only
 from ..media import upload_folder
+from . import schema
 from .migrations import migration_revisions
 
 DATABASE_NAME = "causerie.sqlite3"
@@ -27,6 +28,8 @@ UPLOADS_NAME = "uploads"
 MANIFEST_NAME = "backup.json"
 # Tables whose rows make a database worth a backup before an upgrade touches it.
 CONTENT_TABLES = ("authors", "posts", "comments")
+# How long a restore waits for the site's writers in flight to commit before it takes the lock.
+WRITERS_WAIT = 30
 
 
 class BackupError(click.ClickException):
@@ -171,33 +174,176 @@ def unpack(archive: Path, into: Path) -> Path:
     return database
 
 
+def check_archive_schema(restored: Path) -> str | None:
+    """The revision the archive's database records (None when it records none) once its schema
+    is the one the shipped migrations build at that revision (the newest when it records none);
+    BackupError otherwise. A trigger or a view in an archive would run inside the site (one can
+    rewrite every password hash on the next comment): only what the migrations create passes."""
+    revision = schema.revision_of(restored)
+    revisions, head = schema.known_revisions()
+    if revision is not None and revision not in revisions:
+        raise BackupError(
+            f"The archive's database is at schema {revision}, which this version of Causerie "
+            "does not know (a newer one made it?): nothing was changed."
+        )
+    with closing(sqlite3.connect(restored)) as connection:
+        found = schema.schema_of(connection)
+    if difference := schema.describe_difference(found, schema.migrated_schema(revision or head)):
+        raise BackupError(
+            f"The archive's database is not one Causerie built ({difference}): nothing was changed."
+        )
+    return revision
+
+
+def _highest_ids(connection: sqlite3.Connection) -> dict[str, int]:
+    """The highest id each table of the live database has given: its largest rowid (the id of
+    a table with an INTEGER PRIMARY KEY), or what sqlite_sequence remembers of rows deleted
+    since."""
+    highest: dict[str, int] = {}
+    for name, sql in connection.execute(
+        "SELECT name, sql FROM main.sqlite_master WHERE type = 'table'"
+        " AND substr(name, 1, 7) <> 'sqlite_'"
+    ).fetchall():
+        if "WITHOUT ROWID" not in (sql or "").upper():
+            table = schema.quoted(name)
+            (largest,) = connection.execute(f"SELECT max(rowid) FROM main.{table}").fetchone()  # noqa: S608  # nosec B608
+            highest[name] = largest or 0
+    if "sqlite_sequence" in _names(connection, "main"):
+        for name, seq in connection.execute("SELECT name, seq FROM main.sqlite_sequence"):
+            highest[name] = max(highest.get(name, 0), seq or 0)
+    return highest
+
+
+def _names(connection: sqlite3.Connection, database: str) -> set[str]:
+    return {
+        name
+        for (name,) in connection.execute(f"SELECT name FROM {database}.sqlite_master")  # noqa: S608  # nosec B608
+    }
+
+
+def _content_version(connection: sqlite3.Connection, database: str) -> int:
+    if "content_version" not in _names(connection, database):
+        return 0
+    row = connection.execute(
+        f"SELECT version FROM {database}.content_version WHERE id = 1"  # noqa: S608  # nosec B608
+    ).fetchone()
+    return row[0] if row else 0
+
+
+def _replace_content(connection: sqlite3.Connection) -> None:
+    """Inside the caller's transaction: drop every table, index, trigger and view of the live
+    database and build them again from the attached archive, rows included. Foreign keys are
+    off on this connection, so no drop cascades."""
+    for kind in ("trigger", "view", "table"):
+        for (name,) in connection.execute(
+            "SELECT name FROM main.sqlite_master WHERE type = ? AND substr(name, 1, 7) <> 'sqlite_'",
+            (kind,),
+        ).fetchall():
+            connection.execute(f"DROP {kind.upper()} main.{schema.quoted(name)}")
+    if "sqlite_sequence" in _names(connection, "main"):
+        connection.execute("DELETE FROM main.sqlite_sequence")
+    objects = connection.execute(
+        "SELECT type, name, sql FROM archive.sqlite_master"
+        " WHERE sql IS NOT NULL AND substr(name, 1, 7) <> 'sqlite_'"
+        " ORDER BY CASE type WHEN 'table' THEN 0 ELSE 1 END"
+    ).fetchall()
+    for kind, name, sql in objects:
+        connection.execute(sql)
+        if kind == "table":
+            table = schema.quoted(name)
+            connection.execute(f"INSERT INTO main.{table} SELECT * FROM archive.{table}")  # noqa: S608  # nosec B608
+
+
+def _move_on(connection: sqlite3.Connection, highest: dict[str, int], version: int) -> None:
+    """Inside the caller's transaction: no table gives again an id the live database gave
+    before the restore, and the content version goes past the one before, so no worker's page
+    cache serves a page of the old content."""
+    archived = {}
+    if "sqlite_sequence" in _names(connection, "archive"):
+        archived = dict(connection.execute("SELECT name, seq FROM archive.sqlite_sequence"))
+    for name, sql in connection.execute(
+        "SELECT name, sql FROM main.sqlite_master WHERE type = 'table'"
+    ).fetchall():
+        if "AUTOINCREMENT" not in (sql or "").upper():
+            continue
+        table = schema.quoted(name)
+        (largest,) = connection.execute(f"SELECT max(rowid) FROM main.{table}").fetchone()  # noqa: S608  # nosec B608
+        seq = max(largest or 0, archived.get(name) or 0, highest.get(name, 0))
+        # sqlite_sequence has no key: a table with no row yet has no line in it.
+        if not connection.execute(
+            "UPDATE main.sqlite_sequence SET seq = ? WHERE name = ?", (seq, name)
+        ).rowcount:
+            connection.execute(
+                "INSERT INTO main.sqlite_sequence (name, seq) VALUES (?, ?)", (name, seq)
+            )
+    bumped = max(version, _content_version(connection, "main")) + 1
+    connection.execute(
+        "INSERT INTO main.content_version (id, version, changed_at) VALUES (1, ?, ?)"
+        " ON CONFLICT (id) DO UPDATE SET version = excluded.version,"
+        " changed_at = excluded.changed_at",
+        (bumped, utcnow().strftime("%Y-%m-%d %H:%M:%S.%f")),
+    )
+
+
 def restore_backup(archive: Path) -> Path | None:
     """Replace the database and uploads with the archive's; returns the safety copy's path
     (None when there was no database to keep).
 
-    The archive is checked before anything changes, and the current database and uploads are
-    saved as a backup of their own first. The database is written through SQLite's backup API,
-    so processes that have it open see the restored content rather than a deleted file.
+    The archive is checked before anything changes: sound, and with the schema the migrations
+    build (an older one is brought to the newest first, on its own copy). Then the site's
+    writers are held, by SQLite's write lock, from the start of the safety copy to the end of
+    the swap: every write they were told is saved is in the safety copy or, if it waited,
+    lands in the restored database after it. The swap is one transaction, so readers see the
+    old content or the new, and a crash leaves the old.
     """
     database = sqlite_file()
     instance = Path(current_app.instance_path)
     with tempfile.TemporaryDirectory(dir=instance) as scratch:
         restored = unpack(archive, Path(scratch))
-        safety = make_backup(stem="before-restore") if database.exists() else None
+        revision = check_archive_schema(restored)
+        _revisions, head = schema.known_revisions()
+        if revision is None:
+            schema.record_revision(restored, head)  # its schema is the newest one: checked
+        elif revision != head:
+            schema.migrate_file(restored, head)
         db.session.remove()
         db.engine.dispose()  # no connection of this process keeps a view of the old content
-        with (
-            closing(sqlite3.connect(restored)) as src,
-            closing(sqlite3.connect(database, timeout=30)) as dst,
-        ):
-            src.backup(dst)
-        uploads = upload_folder()
-        if uploads.exists():
-            # Moved into the scratch folder, deleted with it once the new uploads are in place.
-            uploads.rename(Path(scratch) / "previous-uploads")
-        if (Path(scratch) / UPLOADS_NAME).is_dir():
-            shutil.move(Path(scratch) / UPLOADS_NAME, uploads)
+        existed = database.exists() and database.stat().st_size > 0
+        # isolation_level=None: the transaction is the one begun below, not pysqlite's.
+        with closing(
+            sqlite3.connect(database, timeout=WRITERS_WAIT, isolation_level=None)
+        ) as connection:
+            connection.execute("ATTACH DATABASE ? AS archive", (str(restored),))
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as err:
+                raise BackupError(
+                    f"The site kept the database busy for {WRITERS_WAIT} s ({err}): nothing "
+                    "was changed; try again."
+                ) from err
+            try:
+                highest = _highest_ids(connection)
+                version = _content_version(connection, "main")
+                # Read while the lock holds: no writer can commit between the copy and the swap.
+                safety = make_backup(stem="before-restore") if existed else None
+                _replace_content(connection)
+                _move_on(connection, highest, version)
+                _swap_uploads(Path(scratch))
+                connection.execute("COMMIT")
+            except BaseException:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+                raise
     return safety
+
+
+def _swap_uploads(scratch: Path) -> None:
+    uploads = upload_folder()
+    if uploads.exists():
+        # Moved into the scratch folder, deleted with it once the new uploads are in place.
+        uploads.rename(scratch / "previous-uploads")
+    if (scratch / UPLOADS_NAME).is_dir():
+        shutil.move(scratch / UPLOADS_NAME, uploads)
 
 
 def describe(archive: Path) -> str:
@@ -242,6 +388,3 @@ def restore_command(archive: Path, yes: bool) -> None:
     if safety:
         click.echo(f"Safety copy of the previous content: {safety}")
     click.echo(f"Restored {archive.name}.")
-    current, head = migration_revisions()
-    if current != head:
-        click.echo("It predates the current schema: run `flask --app app init` to upgrade it.")

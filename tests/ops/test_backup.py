@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import sqlite3
 import tarfile
 import threading
+import time
 from contextlib import closing
 from pathlib import Path
 
@@ -14,10 +16,12 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import func, select
 
 from cms import PROJECT_ROOT, create_app
+from cms.clock import utcnow
 from cms.extensions import db
-from cms.models import Comment, Post, Tag
+from cms.models import PUBLISHED, Comment, Post, Tag
 from cms.ops.migrations import migration_extension, migration_revisions
 from tests.conftest import make_app
+from tests.support.comments import add_comment
 
 
 def sqlite_app(tmp_path, name: str = "site"):
@@ -372,3 +376,183 @@ def test_restore_onto_a_new_machine_and_backup_before_any_database(site, tmp_pat
     assert (Path(new.instance_path) / "uploads" / "cat.png").exists()
     with new.app_context():
         db.engine.dispose()
+
+
+# --- Restores that lose nothing ---------------------------------------------------------------
+
+
+def archive_with(site, tmp_path, *statements: str) -> Path:
+    """A backup of `site` whose database was then changed by `statements` (a doctored archive)."""
+    archive = backup(site)
+    folder = tmp_path / "doctored"
+    with tarfile.open(archive) as tar:
+        tar.extractall(folder, filter="data")
+    with closing(sqlite3.connect(folder / "causerie.sqlite3")) as connection, connection:
+        for statement in statements:
+            connection.execute(statement)
+    doctored = tmp_path / "doctored.tar.gz"
+    with tarfile.open(doctored, "w:gz") as tar:
+        for member in sorted(folder.iterdir()):
+            tar.add(member, member.name)
+    return doctored
+
+
+@pytest.mark.parametrize(
+    ("statement", "named"),
+    [
+        (
+            "CREATE TRIGGER keep_watch AFTER INSERT ON comments BEGIN "
+            "UPDATE authors SET password_hash = 'pbkdf2:sha256:1$known$hash'; END",
+            "a trigger 'keep_watch' that Causerie does not create",
+        ),
+        (
+            "CREATE VIEW everyone AS SELECT author_email FROM comments",
+            "a view 'everyone' that Causerie does not create",
+        ),
+        ("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)", "a table 'notes'"),
+        ("ALTER TABLE posts ADD COLUMN extra TEXT", "table 'posts' differs"),
+        ("DROP INDEX ix_posts_status_published", "table 'posts' differs"),
+    ],
+    ids=["trigger", "view", "table", "column", "index"],
+)
+def test_restore_refuses_a_schema_causerie_did_not_build_and_changes_nothing(
+    site, tmp_path, statement, named
+):
+    doctored = archive_with(site, tmp_path, statement)
+    with site.app_context():
+        db.session.add(Post(title="Third", slug="third"))
+        db.session.commit()
+    before = rows(database_file(site), "SELECT type, name, sql FROM sqlite_master ORDER BY name")
+
+    result = site.test_cli_runner().invoke(args=["restore", str(doctored), "--yes"])
+    assert result.exit_code == 1
+    assert named in result.output and "nothing was changed" in result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+    assert slugs(site) == ["first", "second", "third"]
+    assert rows(database_file(site), "SELECT type, name, sql FROM sqlite_master ORDER BY name") == (
+        before
+    )
+    assert not (Path(site.instance_path) / "backups" / "doctored").exists()
+    assert not list((Path(site.instance_path) / "backups").glob("before-restore-*"))
+
+
+def published(site):
+    """The site, its post "first" published and comments let through at once (the backup test
+    site keeps drafts)."""
+    site.config.update(COMMENT_MIN_SECONDS=0, COMMENT_RATE_LIMIT=0)
+    with site.app_context():
+        post = db.session.scalar(select(Post).where(Post.slug == "first"))
+        post.status, post.published_at = PUBLISHED, utcnow()
+        db.session.commit()
+    return site
+
+
+def test_after_a_restore_no_id_is_given_again(site):
+    """Comments and posts written after the backup are restored away: their ids stay theirs,
+    so an old link or a visitor's own-comment list never points at someone else's words."""
+    published(site)
+    archive = backup(site)
+    with site.app_context():
+        post = db.session.scalar(select(Post).where(Post.slug == "first"))
+        later = [Comment(author_name="Bea", body=f"Later {n}.") for n in range(3)]
+        post.comments.extend(later)
+        db.session.add(Post(title="Third", slug="third"))
+        db.session.commit()
+        given = {
+            "comments": max(c.id for c in later),
+            "posts": db.session.scalar(func.max(Post.id)),
+        }
+        db.session.delete(later[-1])  # the highest comment id given is not in the table any more
+        db.session.commit()
+
+    result = site.test_cli_runner().invoke(args=["restore", str(archive), "--yes"])
+    assert result.exit_code == 0, result.output
+
+    client = site.test_client()
+    form = client.get("/posts/first/").get_data(as_text=True)
+    token = re.search(r'name="token" type="hidden" value="([^"]+)"', form)[1]
+    answer = client.post(
+        "/posts/first/comments",
+        data={
+            "name": "Cy",
+            "email": "",
+            "website": "",
+            "body": "After the restore.",
+            "token": token,
+        },
+    )
+    assert answer.status_code == 302
+    new_id = int(answer.headers["Location"].rsplit("#comment-", 1)[1])
+    assert new_id > given["comments"]
+    with site.app_context():
+        db.session.add(Post(title="Fourth", slug="fourth"))
+        db.session.commit()
+        assert db.session.scalar(select(Post.id).where(Post.slug == "fourth")) > given["posts"]
+
+
+def test_a_restore_shows_at_once_on_cached_pages(site):
+    """The page cache trusts its stored pages while the content version holds: a restore that
+    took the version back would let the next change land on a version a worker already served."""
+    published(site)
+    archive = backup(site)
+    reader = site.test_client()
+    add_comment(site, 1, "Bea", "Written after the backup.")
+    assert "Written after the backup." in reader.get("/posts/first/").get_data(as_text=True)
+
+    result = site.test_cli_runner().invoke(args=["restore", str(archive), "--yes"])
+    assert result.exit_code == 0, result.output
+    add_comment(site, 1, "Cy", "Written after the restore.")
+
+    page = reader.get("/posts/first/").get_data(as_text=True)
+    assert "Written after the restore." in page
+    assert "Written after the backup." not in page
+
+
+def test_a_write_in_flight_waits_for_the_restore_and_is_kept(site):
+    """A writer holding the lock when the restore starts: the restore waits for its commit, and
+    the safety copy holds what it wrote (before, it was copied too early and overwritten too)."""
+    archive = backup(site)
+    locked, done = threading.Event(), threading.Event()
+
+    def write() -> None:
+        with site.app_context():
+            db.session.add(Post(title="Late", slug="late"))
+            db.session.flush()  # holds the write lock from here to the commit
+            locked.set()
+            time.sleep(1)
+            db.session.commit()
+        done.set()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        assert locked.wait(10)
+        result = site.test_cli_runner().invoke(args=["restore", str(archive), "--yes"])
+    finally:
+        writer.join(timeout=10)
+    assert result.exit_code == 0, result.output
+    assert done.is_set()
+    assert slugs(site) == ["first", "second"]
+    safety = Path(result.output.split("Safety copy of the previous content: ")[1].split("\n")[0])
+    with tarfile.open(safety) as tar:
+        tar.extractall(safety.parent / "safety", filter="data")
+    kept = safety.parent / "safety" / "causerie.sqlite3"
+    assert rows(kept, "SELECT slug FROM posts ORDER BY slug") == [
+        ("first",),
+        ("late",),
+        ("second",),
+    ]
+
+
+def test_restoring_an_older_backup_brings_it_to_the_current_schema(tmp_path):
+    old = site_at_first_migration(tmp_path)
+    archive = backup(old)
+    new = fresh_machine(tmp_path)
+    result = new.test_cli_runner().invoke(args=["init"])
+    assert result.exit_code == 0, result.output
+    result = new.test_cli_runner().invoke(args=["restore", str(archive), "--yes"])
+    assert result.exit_code == 0, result.output
+    assert_old_content_is_intact(new)  # the newest revision, with every row
+    for app in (old, new):
+        with app.app_context():
+            db.engine.dispose()
