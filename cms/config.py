@@ -56,6 +56,9 @@ COMMENT_RATE_WINDOW = 60
 # Images uploaded from the editor: the largest file accepted (the whole request is capped by
 # MAX_CONTENT_LENGTH above, which must stay larger).
 UPLOAD_MAX_BYTES = 8 * 1024 * 1024
+# Pixels an image may have: a 50-megapixel phone photo passes; an 81-megapixel PNG of a few
+# kilobytes would cost every reader's browser hundreds of megabytes to draw.
+UPLOAD_MAX_PIXELS = 50_000_000
 # How long a private preview link for a draft keeps working, in seconds.
 PREVIEW_LINK_MAX_AGE = 7 * 24 * 3600
 # Autosaves nobody restored are deleted after this many days (revisions are kept for good).

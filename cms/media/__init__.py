@@ -72,7 +72,7 @@ def check_image(data: bytes) -> CheckedImage:
                 detected, (width, height) = image.format, image.size
                 image.verify()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise UploadRefused(_("This image has too many pixels.")) from None
+        raise too_many_pixels() from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError):
         raise UploadRefused(
             _("This file is not an image this site accepts: use JPEG, PNG, GIF or WebP.")
@@ -81,7 +81,19 @@ def check_image(data: bytes) -> CheckedImage:
         raise UploadRefused(
             _("This file is not an image this site accepts: use JPEG, PNG, GIF or WebP.")
         )
+    if width * height > current_app.config["UPLOAD_MAX_PIXELS"]:
+        raise too_many_pixels()
     return CheckedImage(detected, width, height)
+
+
+def too_many_pixels() -> UploadRefused:
+    megapixels = current_app.config["UPLOAD_MAX_PIXELS"] / 1_000_000
+    return UploadRefused(
+        _(
+            "This image has too many pixels: up to %(megapixels)s megapixels are accepted.",
+            megapixels=format_decimal(round(megapixels, 1)),
+        )
+    )
 
 
 def store_upload(file: FileStorage | None, author_id: int | None) -> Upload:

@@ -1,6 +1,8 @@
 """Images: only real JPEG/PNG/GIF/WebP are stored, under random names, served safely."""
 
 import re
+import struct
+import zlib
 from io import BytesIO
 from pathlib import Path
 
@@ -126,6 +128,34 @@ def test_oversize_file_is_refused_with_the_limit_in_the_message(app, logged_in):
     assert response.json["message"] == "This file is too large: images up to 200 KB are accepted."
     assert "up to 200 KB" in logged_in.get("/editor/posts/new").get_data(as_text=True)
     assert stored(app) == ([], [])
+
+
+def bilevel_png(width: int, height: int) -> bytes:
+    """A valid black-and-white PNG of any size in a few kilobytes, made without Pillow."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    squeeze = zlib.compressobj(9)
+    row = b"\x00" + b"\x00" * ((width + 7) // 8)
+    pixels = b"".join(squeeze.compress(row) for _ in range(height)) + squeeze.flush()
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    ends = chunk(b"IHDR", header), chunk(b"IDAT", pixels), chunk(b"IEND", b"")
+    return b"\x89PNG\r\n\x1a\n" + b"".join(ends)
+
+
+def test_an_image_with_too_many_pixels_is_refused_whatever_its_size_in_bytes(app, logged_in):
+    """An 81-megapixel PNG of a few kilobytes was accepted: every reader's browser would spend
+    hundreds of megabytes drawing it."""
+    huge = bilevel_png(9000, 9000)
+    assert len(huge) < 200_000
+    response = upload(logged_in, huge, headers=FETCH)
+    assert response.status_code == 400
+    message = "This image has too many pixels: up to 50 megapixels are accepted."
+    assert response.json["message"] == message
+    assert stored(app) == ([], [])
+    assert upload(logged_in, bilevel_png(5000, 5000), headers=FETCH).status_code == 201
 
 
 def test_a_request_over_the_request_limit_gets_the_413_page(app, logged_in):
