@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from ..kernel.text import one_line, without_controls
+from ..kernel.text import one_line, without_controls, without_format_characters
 from ..models import COMMENT_EMAIL_MAX, COMMENT_NAME_MAX, COMMENT_WEBSITE_MAX
 
 NAME_MAX, EMAIL_MAX, WEBSITE_MAX = COMMENT_NAME_MAX, COMMENT_EMAIL_MAX, COMMENT_WEBSITE_MAX
@@ -20,8 +20,16 @@ _URL_FORBIDDEN_RE = re.compile(r"[\s\"'<>`\\]")
 
 
 def clean_text(value: str | None) -> str:
-    """A comment body with Unix line ends, no control characters, and no blank edges."""
-    return without_controls(value).strip()
+    """A comment body with Unix line ends, no control characters, and no blank edges; "" when
+    nothing in it would show (only spaces and zero-width characters)."""
+    text = without_controls(value).strip()
+    return text if without_format_characters(text).strip() else ""
+
+
+def name_line(value: str | None) -> str:
+    """A commenter's name as one line, without invisible format characters: a right-to-left
+    override or a zero-width space would make a name read as another."""
+    return one_line(without_format_characters(value or ""))
 
 
 def lowercase(value: str | None) -> str:

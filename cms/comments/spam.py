@@ -18,6 +18,7 @@ from ..extensions import db
 from ..kernel import throttle
 from ..kernel.http import client_network
 from ..kernel.settings import site_settings
+from ..kernel.text import lookalike_key
 from ..models import (
     APPROVED,
     COMMENT_NAME_MAX,
@@ -216,10 +217,11 @@ def is_known_commenter(name: str, email: str) -> bool:
 
 
 def is_authors_name(name: str) -> bool:
-    """Whether a visitor signs with an author's display name or login (case and spaces aside)."""
-    wanted = " ".join(name.split()).casefold()
+    """Whether a visitor signs with an author's display name or login, or a name that would pass
+    for one (see lookalike_key: case, spaces, invisible characters and look-alike letters aside)."""
+    wanted = lookalike_key(name)
     return any(
-        wanted in {" ".join(known.split()).casefold() for known in names if known}
+        wanted in {lookalike_key(known) for known in names if known}
         for names in db.session.execute(select(Author.display_name, Author.username))
     )
 

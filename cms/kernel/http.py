@@ -42,7 +42,10 @@ def origin_is_foreign() -> bool:
     origin = request.headers.get("Origin")
     if origin is None:
         return False
-    parts = urlsplit(origin)
+    try:
+        parts = urlsplit(origin)
+    except ValueError:  # "http://[::1": no site's origin
+        return True
     return (
         f"{parts.scheme}://{parts.netloc}".lower() != f"{request.scheme}://{request.host}".lower()
     )

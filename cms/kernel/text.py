@@ -40,6 +40,27 @@ def without_controls(text: str | None) -> str:
     return _CONTROL_RE.sub("", normalize_newlines(text or ""))
 
 
+def without_format_characters(text: str) -> str:
+    """Text without Unicode's invisible format characters (zero-width spaces and joiners, soft
+    hyphens, right-to-left overrides): what makes two names that look alike differ."""
+    return "".join(c for c in text if unicodedata.category(c) != "Cf")
+
+
+# Cyrillic and Greek letters drawn like Latin ones, as a reader sees them.
+_LOOKALIKES = str.maketrans(
+    "аеорсухіјѕԁԛԝАВЕКМНОРСТХІЈЅΑΒΕΖΗΙΚΜΝΟΡΤΥΧοιν",
+    "aeopcyxijsdqwABEKMHOPCTXIJSABEZHIKMNOPTYXoiv",
+)
+
+
+def lookalike_key(name: str) -> str:
+    """What a name looks like, for telling whether two names would pass for one another: format
+    characters dropped, compatibility forms (full-width letters) unfolded, look-alike letters
+    made Latin, case and runs of spaces aside."""
+    folded = unicodedata.normalize("NFKC", without_format_characters(name)).translate(_LOOKALIKES)
+    return " ".join(folded.split()).casefold()
+
+
 def one_line(text: str | None) -> str:
     """A title, name or address as one trimmed line: control characters dropped, every run of
     spaces, tabs and line breaks made one space."""

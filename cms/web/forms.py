@@ -16,6 +16,7 @@ from ..comments.fields import (
     clean_text,
     is_web_address,
     lowercase,
+    name_line,
     normalize_website,
 )
 from ..kernel.http import record_id
@@ -26,7 +27,7 @@ from ..kernel.text import one_line
 class CommentFields(FlaskForm):
     name = StringField(
         _l("Name"),
-        filters=[one_line],
+        filters=[name_line],
         validators=[
             DataRequired(_l("Please enter your name.")),
             Length(max=NAME_MAX, message=_l("A name can be at most %(max)d characters long.")),

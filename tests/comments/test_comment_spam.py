@@ -372,3 +372,37 @@ def test_a_visitor_signing_with_an_authors_name_is_held_with_the_reason(app, cli
     assert response.status_code == 302
     (comment,) = stored_comments(app, post_id=talk)
     assert (comment.status, comment.reason) == (PENDING, "author-name")
+
+
+
+def add_claire(app):
+    from cms.models import Author
+
+    with app.app_context():
+        db.session.add(Author(username="claire", display_name="Claire Dubois", password_hash="x"))
+        db.session.commit()
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Claire\u200b Dubois",  # a zero-width space
+        "Ｃｌａｉｒｅ Ｄｕｂｏｉｓ",  # full-width letters
+        "Cl\u0430ire Dub\u043eis",  # a Cyrillic а and о
+    ],
+)
+def test_a_name_that_passes_for_the_authors_is_held_too(app, client, talk, name):
+    add_claire(app)
+    assert post_comment(client, "talk", name=name, body="It is me.").status_code == 302
+    (comment,) = stored_comments(app, post_id=talk)
+    assert (comment.status, comment.reason) == (PENDING, "author-name")
+    assert "\u200b" not in comment.author_name
+
+
+def test_a_right_to_left_override_is_dropped_from_the_name(app, client, talk):
+    """"\u202esiobuD erialC" displays as "Claire Dubois": stored without the override, it reads
+    as what it is."""
+    add_claire(app)
+    assert post_comment(client, "talk", name="\u202esiobuD erialC", body="Hi.").status_code == 302
+    (comment,) = stored_comments(app, post_id=talk)
+    assert comment.author_name == "siobuD erialC"

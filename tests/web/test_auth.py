@@ -31,6 +31,12 @@ def test_username_is_case_insensitive(client, author):
     assert login(client, username="ALICE").status_code == 302
 
 
+def test_control_characters_in_the_username_are_dropped(client, author):
+    """A NUL reached PostgreSQL and gave a 500; like every one-line field, it is dropped."""
+    assert login(client, username="ali\x00ce\x07").status_code == 302
+    assert client.get("/editor/").status_code == 200
+
+
 @pytest.mark.parametrize(("username", "password"), [("alice", "wrong"), ("nobody", PASSWORD)])
 def test_wrong_credentials_get_one_message(client, author, username, password):
     response = login(client, username=username, password=password)

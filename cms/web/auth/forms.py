@@ -5,10 +5,13 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from ...kernel.text import one_line
 from ...models import USERNAME_MAX
 
 
 class LoginForm(FlaskForm):
-    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=USERNAME_MAX)])
+    username = StringField(
+        _l("Username"), filters=[one_line], validators=[DataRequired(), Length(max=USERNAME_MAX)]
+    )
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
     next = HiddenField()
