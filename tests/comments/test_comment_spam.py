@@ -374,7 +374,6 @@ def test_a_visitor_signing_with_an_authors_name_is_held_with_the_reason(app, cli
     assert (comment.status, comment.reason) == (PENDING, "author-name")
 
 
-
 def add_claire(app):
     from cms.models import Author
 
@@ -400,7 +399,7 @@ def test_a_name_that_passes_for_the_authors_is_held_too(app, client, talk, name)
 
 
 def test_a_right_to_left_override_is_dropped_from_the_name(app, client, talk):
-    """"\u202esiobuD erialC" displays as "Claire Dubois": stored without the override, it reads
+    """ "\u202esiobuD erialC" displays as "Claire Dubois": stored without the override, it reads
     as what it is."""
     add_claire(app)
     assert post_comment(client, "talk", name="\u202esiobuD erialC", body="Hi.").status_code == 302
