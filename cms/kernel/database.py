@@ -35,6 +35,20 @@ def reading_only() -> Iterator[None]:
         _write_intent.reset(token)
 
 
+@contextmanager
+def writing() -> Iterator[None]:
+    """Start SQLite transactions with the write lock inside this block, even inside a request.
+
+    For a bulk write (an import) that reads what it is about to write over: its reads and its
+    writes are one transaction, and it waits its turn (busy_timeout) instead of failing.
+    """
+    token = _write_intent.set(True)
+    try:
+        yield
+    finally:
+        _write_intent.reset(token)
+
+
 def wants_write_lock() -> bool:
     """Whether a transaction starting now should take SQLite's write lock at once.
 

@@ -3,20 +3,42 @@
 from __future__ import annotations
 
 import json
+import reprlib
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import Table, func, select, text, update
+from sqlalchemy import String, Table, func, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..clock import utcnow
+from ..clock import is_timezone, utcnow
+from ..comments import thread
 from ..extensions import db
-from ..kernel.database import reading_only
-from ..models import unusable_password_hash
+from ..kernel.database import reading_only, writing
+from ..kernel.settings import site_settings
+from ..kernel.text import SLUG_PATTERN
+from ..models import (
+    APPROVED,
+    DRAFT,
+    PAGE,
+    PENDING,
+    POST,
+    PUBLISHED,
+    SPAM,
+    Comment,
+    Post,
+    body_fingerprint,
+    unusable_password_hash,
+)
+from ..posts import render
 from .migrations import migration_revisions
 
 FORMAT = "causerie-export"
@@ -60,6 +82,42 @@ RETIRED: dict[str, frozenset[str]] = {
 }
 # Tables that may hold rows in an "empty" site: `flask init` creates the settings row.
 REPLACED_ON_IMPORT = frozenset({"site_settings"})
+
+# An import trusts nothing in the file. What the site derives from a source (HTML, summaries,
+# counts, fingerprints) is derived again with this site's renderer, whatever the file says.
+DERIVED: dict[str, frozenset[str]] = {
+    "posts": frozenset(
+        {"body_html", "excerpt_html", "summary", "has_more", "word_count", "render_key"}
+    ),
+    "comments": frozenset({"body_html", "render_key", "fingerprint"}),
+}
+# Integers are those PostgreSQL's INTEGER holds, ids and references are positive, and these
+# columns take what the site's own forms allow.
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+RANGES: dict[tuple[str, str], tuple[int, int]] = {
+    ("site_settings", "id"): (1, 1),
+    ("site_settings", "posts_per_page"): (1, 100),
+    ("site_settings", "close_comments_after_days"): (0, 36500),
+    ("site_settings", "max_links"): (0, 100),
+    ("posts", "version"): (1, INT_MAX),
+    ("uploads", "size"): (0, INT_MAX),
+    ("uploads", "width"): (0, INT_MAX),
+    ("uploads", "height"): (0, INT_MAX),
+}
+CHOICES: dict[tuple[str, str], frozenset[str]] = {
+    ("posts", "status"): frozenset({DRAFT, PUBLISHED}),
+    ("posts", "kind"): frozenset({POST, PAGE}),
+    ("comments", "status"): frozenset({PENDING, APPROVED, SPAM}),
+    ("autosaves", "kind"): frozenset({POST, PAGE}),
+}
+SLUGS = frozenset({("posts", "slug"), ("tags", "slug")})
+# Text columns without a length of their own: the editor's limit for a post's Markdown.
+TEXT_MAX = 1_000_000
+# A file larger than this is refused before it is read (it would be held in memory whole).
+IMPORT_MAX_BYTES = 512 * 1024 * 1024
+# Values quoted in messages are cut short: a message stays one line.
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = _SHORT.maxlong = 40
 
 
 class TransferError(click.ClickException):
@@ -115,34 +173,80 @@ def write_export(stream: IO[str]) -> dict[str, int]:
 
 
 def _from_json(table: Table, name: str, value: Any) -> Any:
-    """A JSON value as the column's Python value; TransferError when it cannot be one."""
-    if value is None:
-        return None
+    """A JSON value as the column's Python value, checked as the site's own forms would check
+    it; TransferError when it cannot be one."""
     column = table.c[name]
+    where = f"{table.name}.{name}"
+    if value is None:
+        if column.nullable or column.primary_key:
+            return None
+        raise TransferError(f"{where} is null, and must have a value.")
+    if isinstance(value, (dict, list)):
+        kind = "an object" if isinstance(value, dict) else "a list"
+        raise TransferError(f"{where} holds {kind}, which is not a value of a field.")
     try:
         kind = column.type.python_type
     except NotImplementedError:
         return value
     try:
         if kind is datetime:
-            return datetime.fromisoformat(value)
+            return _as_utc(datetime.fromisoformat(value))
         if kind is date:
             return date.fromisoformat(value)
-        if kind is bool:
-            if not isinstance(value, bool):
-                raise TypeError(value)
-            return value
-        if kind is int:
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(value)
-            return value
-        if kind is str and not isinstance(value, str):
+        if kind in (bool, int, str) and (
+            not isinstance(value, kind) or (kind is int and isinstance(value, bool))
+        ):
             raise TypeError(value)
     except (TypeError, ValueError):
         raise TransferError(
-            f"{table.name}.{name} holds {value!r}, which is not a {kind.__name__}."
+            f"{where} holds {_SHORT.repr(value)}, which is not a {kind.__name__}."
         ) from None
+    if kind is int:
+        _check_range(table, column, where, value)
+    elif kind is str:
+        _check_text(table, column, where, value)
     return value
+
+
+def _as_utc(value: datetime) -> datetime:
+    """Times are stored as naive UTC: one written with its zone is brought to UTC."""
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def _check_range(table: Table, column, where: str, value: int) -> None:
+    low, high = RANGES.get((table.name, column.name), (INT_MIN, INT_MAX))
+    if column.primary_key or column.foreign_keys:
+        low = max(low, 1)
+    if not low <= value <= high:
+        raise TransferError(
+            f"{where} holds {_SHORT.repr(value)}, outside the {low} to {high} it may hold."
+        )
+
+
+def _check_text(table: Table, column, where: str, value: str) -> None:
+    key = (table.name, column.name)
+    limit = column.type.length if isinstance(column.type, String) and column.type.length else None
+    limit = limit or TEXT_MAX
+    if len(value) > limit:
+        raise TransferError(f"{where} holds {len(value)} characters, more than its {limit}.")
+    if "\x00" in value:
+        raise TransferError(f"{where} holds a NUL character, which no text may hold.")
+    allowed = CHOICES.get(key)
+    if key == ("site_settings", "language"):
+        allowed = frozenset(current_app.config["LANGUAGES"])
+    if allowed is not None and value not in allowed:
+        raise TransferError(
+            f"{where} holds {_SHORT.repr(value)}; this Causerie knows "
+            + ", ".join(repr(choice) for choice in sorted(allowed))
+            + "."
+        )
+    if key == ("site_settings", "timezone") and not is_timezone(value):
+        raise TransferError(f"{where} holds {_SHORT.repr(value)}, which is not a time zone.")
+    if key in SLUGS and not SLUG_PATTERN.match(value):
+        raise TransferError(
+            f"{where} holds {_SHORT.repr(value)}, which is not an address (lowercase letters, "
+            "digits and single hyphens)."
+        )
 
 
 def content_counts() -> dict[str, int]:
@@ -172,14 +276,13 @@ def _check_header(data: Any) -> None:
 class ImportResult:
     rows: dict[str, int]
     authors: list[str]
+    write_seconds: float = 0.0
 
 
-def import_site(data: Any) -> ImportResult:
-    """Insert an export into this empty site, in one transaction (rolled back on any error).
+Progress = Callable[[Sequence[dict]], AbstractContextManager[Iterable[dict]]]
 
-    Row ids are kept, so every reference between rows survives. Authors get a random password.
-    """
-    _check_header(data)
+
+def _refuse_unless_empty() -> None:
     if clash := content_counts():
         found = ", ".join(f"{count} {table}" for table, count in clash.items())
         raise TransferError(
@@ -187,45 +290,122 @@ def import_site(data: Any) -> ImportResult:
             "Point CMS_SQLALCHEMY_DATABASE_URI at a new database, run `flask --app app init`, "
             "then import."
         )
-    rows: dict[str, int] = {}
-    authors: list[str] = []
+
+
+def import_site(data: Any, *, progress: Progress = nullcontext) -> ImportResult:
+    """Insert an export into this empty site, all or nothing.
+
+    Nothing in the file is trusted: every value is checked first (types, ranges, lengths,
+    languages...), and HTML, excerpts and fingerprints are made again from the Markdown and
+    comment sources by this site's renderer (`progress` wraps the posts as they render), all
+    before any lock; then one short transaction writes it. Row ids are kept, so every
+    reference between rows survives. Authors get a random password. Needs a request context
+    (comment @mentions link to their comment's address).
+    """
+    _check_header(data)
+    with reading_only():
+        try:
+            _refuse_unless_empty()  # at once, rather than after checking a large file
+            language = site_settings().language
+        finally:
+            db.session.rollback()
+    tables: dict[str, list[dict[str, Any]]] = {}
+    for spec in EXPORTED:
+        records = data.get(spec.table, [])
+        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+            raise TransferError(f'"{spec.table}" must be a list of objects.')
+        tables[spec.table] = [_row_values(_table(spec.table), spec, r) for r in records]
+    if len(tables["site_settings"]) > 1:
+        raise TransferError('"site_settings" holds more than the one settings row.')
+    for row in tables["site_settings"]:
+        language = row.get("language") or language
+    authors = [row["username"] for row in tables["authors"]]
+    for row in tables["authors"]:
+        row["password_hash"] = unusable_password_hash()
+    with progress(tables["posts"]) as posts:
+        for row in posts:
+            _render_post(row, language)
+    _render_comments(tables["comments"], language)
+
+    started = time.monotonic()
     try:
-        for spec in EXPORTED:
-            records = data.get(spec.table, [])
-            if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
-                raise TransferError(f'"{spec.table}" must be a list of objects.')
-            table = _table(spec.table)
-            if spec.table in REPLACED_ON_IMPORT:
-                db.session.execute(table.delete())
-            values = [_row_values(table, spec, record) for record in records]
-            if spec.table == "authors":
-                authors = [row["username"] for row in values]
-                for row in values:
-                    row["password_hash"] = unusable_password_hash()
-            _insert(table, values)
-            rows[spec.table] = len(values)
-        _reset_sequences()
-        db.session.commit()
+        with writing():
+            _refuse_unless_empty()  # again, holding the lock: nothing came in meanwhile
+            for spec in EXPORTED:
+                table = _table(spec.table)
+                if spec.table in REPLACED_ON_IMPORT:
+                    db.session.execute(table.delete())
+                _insert(table, tables[spec.table])
+            _reset_sequences()
+            db.session.commit()
     except SQLAlchemyError as err:
         db.session.rollback()
+        reason = " ".join(str(getattr(err, "orig", None) or err).split())
         raise TransferError(
-            f"The import failed and was undone, nothing was saved: {getattr(err, 'orig', err)}"
+            f"The import failed and was undone, nothing was saved: {reason}"
         ) from err
     except BaseException:
         db.session.rollback()
         raise
-    return ImportResult(rows=rows, authors=authors)
+    rows = {spec.table: len(tables[spec.table]) for spec in EXPORTED}
+    seconds = time.monotonic() - started
+    return ImportResult(rows=rows, authors=authors, write_seconds=seconds)
 
 
 def _row_values(table: Table, spec: Exported, record: dict[str, Any]) -> dict[str, Any]:
     retired = RETIRED.get(spec.table, frozenset())
     record = {name: value for name, value in record.items() if name not in retired}
     if unknown := set(record) - set(_columns(spec)):
+        names = ", ".join(_SHORT.repr(name).strip("'") for name in sorted(unknown)[:5])
         raise TransferError(
-            f"{spec.table} has fields this Causerie does not know ({', '.join(sorted(unknown))}): "
+            f"{spec.table} has fields this Causerie does not know ({names}): "
             "the export comes from a newer version. Upgrade Causerie, then import it."
         )
-    return {name: _from_json(table, name, value) for name, value in record.items()}
+    derived = DERIVED.get(spec.table, frozenset())
+    return {
+        name: _from_json(table, name, value)
+        for name, value in record.items()
+        if name not in derived
+    }
+
+
+def _render_post(row: dict[str, Any], language: str) -> None:
+    """The post's HTML, excerpt, summary and word count, by the posts feature's own rule (on a
+    post that never enters the session)."""
+    post = Post(body=row.get("body") or "")
+    render(post, language)
+    row.update({name: getattr(post, name) for name in DERIVED["posts"]})
+
+
+def _render_comments(rows: list[dict[str, Any]], language: str) -> None:
+    """Each comment's HTML and fingerprint, its opening @Name linked as the thread links it:
+    to the latest approved comment of the same post before it bearing that name (or to the one
+    it answers, when that one does)."""
+    approved: dict[int, list[tuple[datetime, int, str]]] = {}  # post -> (created, id, name)
+    for row in rows:
+        if row.get("status") == APPROVED and row.get("id") is not None:
+            created = row.get("created_at") or datetime.min
+            approved.setdefault(row["post_id"], []).append((created, row["id"], row["author_name"]))
+    for names in approved.values():
+        names.sort(reverse=True)  # newest first, as the thread reads them
+    for row in rows:
+        body = row.get("body") or ""
+        earlier: list[tuple[int, str]] = []
+        parent = None
+        if body.startswith("@"):  # only a comment opening with @Name needs the others
+            names = approved.get(row.get("post_id"), [])
+            place = (row.get("created_at") or datetime.max, row.get("id") or 0)
+            earlier = [(cid, name) for created, cid, name in names if (created, cid) < place]
+            parent = next(
+                ((cid, name) for _, cid, name in names if cid == row.get("parent_id")), None
+            )
+        comment = Comment(body=body)
+        thread.render(comment, language, earlier, parent)
+        row.update(
+            body_html=comment.body_html,
+            render_key=comment.render_key,
+            fingerprint=body_fingerprint(body),
+        )
 
 
 def _insert(table: Table, values: list[dict[str, Any]]) -> None:
@@ -279,19 +459,51 @@ def export_command(file: Path | None) -> None:
     click.echo(f"Wrote {file}: " + ", ".join(f"{count} {table}" for table, count in counts.items()))
 
 
+@contextmanager
+def _progress_bar(posts: Sequence[dict]) -> Iterator[Iterator[dict]]:
+    """A bar on the terminal (stderr) while posts render."""
+    label = f"Rendering {len(posts)} posts and pages"
+    with click.progressbar(posts, label=label, file=sys.stderr) as bar:
+        yield bar
+
+
+def read_export(file: Path) -> Any:
+    """The JSON of an export file; TransferError, in one line, for one too large or too deeply
+    nested to be an export, or not JSON at all."""
+    size = file.stat().st_size
+    if size > IMPORT_MAX_BYTES:
+        raise TransferError(
+            f"{file.name} is {size:,} bytes, larger than the {IMPORT_MAX_BYTES:,} bytes an "
+            "export may be. Nothing was imported."
+        )
+    try:
+        return json.loads(file.read_text(encoding="utf-8"))
+    except RecursionError:
+        # An export nests three levels deep (tables, rows, values); Python gives up near 1,000.
+        raise TransferError(
+            f"{file.name} is nested too deeply to be a Causerie export. Nothing was imported."
+        ) from None
+    except (UnicodeDecodeError, ValueError) as err:  # ValueError: JSON, or a 5,000-digit number
+        reason = " ".join(str(err).split())
+        raise TransferError(f"{file.name} is not valid JSON: {reason}") from err
+
+
 @click.command("import-json")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @with_appcontext
 def import_json_command(file: Path) -> None:
-    """Restore a JSON export (from `flask --app app export`) into this empty site."""
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise TransferError(f"{file.name} is not valid JSON: {err}") from err
-    result = import_site(data)
+    """Restore a JSON export (from `flask --app app export`) into this empty site.
+
+    Every value is checked and every page rendered again by this site before anything is
+    written, then one short transaction writes it all (all or nothing)."""
+    data = read_export(file)
+    # Comment @mentions link with url_for, which needs a request outside of SERVER_NAME.
+    with current_app.test_request_context():
+        result = import_site(data, progress=_progress_bar)
     click.echo(
         f"Imported {file.name}: " + ", ".join(f"{n} {table}" for table, n in result.rows.items())
     )
+    click.echo(f"Written in one transaction of {result.write_seconds:.2f} s.")
     if result.authors:
         click.echo(
             f"Authors ({', '.join(result.authors)}) need a new password before they can log in: "

@@ -25,6 +25,8 @@ class ImportReport:
     tags_created: int = 0
     redirects: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    # How long the write transaction lasted, lock wait included (None for a dry run).
+    write_seconds: float | None = None
 
     def lines(self, *, verbose: bool = False) -> list[str]:
         """The report as a user reads it on the terminal."""

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from uuid import uuid4
 
 import pytest
 from sqlalchemy import func, select
 
+from cms import markup
 from cms.extensions import db
 from cms.kernel.settings import site_settings
 from cms.models import (
@@ -22,7 +24,7 @@ from cms.models import (
     Revision,
     Upload,
 )
-from cms.ops.json_export import EXPORTED, NOT_EXPORTED, RETIRED
+from cms.ops.json_export import DERIVED, EXPORTED, NOT_EXPORTED, RETIRED
 from tests.conftest import PASSWORD, make_app
 from tests.support import WXR_EXPORT
 
@@ -115,6 +117,15 @@ def test_export_then_import_then_export_gives_the_same_content(full_site, tmp_pa
     second = export(fresh, tmp_path / "second.json")
 
     first.pop("exported_at"), second.pop("exported_at")
+    # HTML is not carried over but rendered again, in the site's language ("fr" here, while
+    # the test site's rows were rendered in English or not at all): the rest is the same.
+    for table, fields in DERIVED.items():
+        for row in second[table]:
+            assert row["render_key"] == f"{markup.RENDERER_VERSION}:fr"
+        for rows in (first[table], second[table]):
+            for row in rows:
+                for name in fields:
+                    row.pop(name)
     assert second == first
 
 
@@ -199,3 +210,169 @@ def test_a_bad_file_fails_clearly_and_imports_nothing(app, tmp_path, content, me
     assert message in result.output and "Traceback" not in result.output
     with app.app_context():
         assert db.session.scalar(select(func.count(Author.id))) == 0
+
+
+# --- an export is data we did not write ----------------------------------------------------------
+
+HOSTILE = (
+    '<meta http-equiv="refresh" content="0;url=https://evil.example/">'
+    "<script>alert('owned')</script>"
+)
+
+
+def tampered(full_site, tmp_path, change) -> Path:
+    """An export of the test site, changed by change(data) as someone could edit the file."""
+    data = export(full_site, tmp_path / "site.json")
+    change(data)
+    path = tmp_path / "tampered.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_stored_html_in_an_export_is_not_trusted(full_site, tmp_path):
+    def poison(data):
+        # A render key that matches the site's: served as it is, if it were trusted.
+        key = f"{markup.RENDERER_VERSION}:{data['site_settings'][0]['language']}"
+        for post in data["posts"]:
+            post.update(body_html=HOSTILE, excerpt_html=HOSTILE, summary=HOSTILE, render_key=key)
+        for comment in data["comments"]:
+            comment.update(body_html=HOSTILE, render_key=key)
+
+    path = tampered(full_site, tmp_path, poison)
+    fresh = make_app(tmp_path / "elsewhere")
+    result = import_json(fresh, path)
+    assert result.exit_code == 0, result.output
+
+    client = fresh.test_client()
+    for address in ("/", "/posts/storm-season/", "/about/", "/feed.xml"):
+        page = client.get(address)
+        assert page.status_code == 200, address
+        text = page.get_data(as_text=True)
+        assert "evil.example" not in text and "owned" not in text, address
+    post = client.get("/posts/storm-season/").get_data(as_text=True)
+    # Rendered again from the sources: the post's Markdown, its comments' text.
+    assert "The wind started before supper." in post and "We saw the beam all night." in post
+    with fresh.app_context():
+        assert not any(HOSTILE in html for html in db.session.scalars(select(Comment.body_html)))
+        assert all(html for html in db.session.scalars(select(Comment.body_html)))
+
+
+def site_state(app, tmp_path: Path) -> dict:
+    data = export(app, tmp_path / f"state-{uuid4().hex}.json")
+    data.pop("exported_at")
+    return data
+
+
+def deeply_nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda data: data["site_settings"][0].update(language="xx"),
+            "site_settings.language holds 'xx'; this Causerie knows 'en', 'fr'.",
+        ),
+        (
+            lambda data: data["site_settings"][0].update(posts_per_page=10**30),
+            "site_settings.posts_per_page holds 1000000000000000000000000000000, outside "
+            "the 1 to 100",
+        ),
+        (
+            lambda data: data["posts"][0].update(id=10**30),
+            "posts.id holds 1000000000000000000000000000000, outside the 1 to 2147483647",
+        ),
+        (
+            lambda data: data["site_settings"][0].update(timezone="Mars/Olympus_Mons"),
+            "site_settings.timezone holds 'Mars/Olympus_Mons', which is not a time zone.",
+        ),
+        (
+            lambda data: data["posts"][0].update(title="x" * 201),
+            "posts.title holds 201 characters, more than its 200.",
+        ),
+        (
+            lambda data: data["posts"][0].update(status="hidden"),
+            "posts.status holds 'hidden'; this Causerie knows 'draft', 'published'.",
+        ),
+        (
+            lambda data: data["posts"][0].update(slug="../admin"),
+            "posts.slug holds '../admin', which is not an address",
+        ),
+        (
+            lambda data: data["comments"][0].update(created_at="2021-02-30T10:00:00"),
+            "comments.created_at holds '2021-02-30T10:00:00', which is not a datetime.",
+        ),
+        (
+            lambda data: data["comments"][0].update(body="a\x00b"),
+            "comments.body holds a NUL character",
+        ),
+        (
+            lambda data: data["posts"][0].update(title=[[["deep"]]]),
+            "posts.title holds a list, which is not a value of a field.",
+        ),
+    ],
+    ids=[
+        "language",
+        "huge-setting",
+        "huge-id",
+        "timezone",
+        "long-title",
+        "status",
+        "slug",
+        "date",
+        "nul",
+        "nested-value",
+    ],
+)
+def test_a_wrong_value_is_refused_in_one_line_and_changes_nothing(
+    full_site, tmp_path, change, message
+):
+    path = tampered(full_site, tmp_path, change)
+    fresh = make_app(tmp_path / "elsewhere")
+    before = site_state(fresh, tmp_path)
+    result = import_json(fresh, path)
+    assert result.exit_code == 1, result.output
+    assert message in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output
+    assert site_state(fresh, tmp_path) == before
+    assert fresh.test_client().get("/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            '{"format": "causerie-export", "version": 1, "posts": [{"title": '
+            + deeply_nested(10_000)
+            + "}]}",
+            "is nested too deeply to be a Causerie export. Nothing was imported.",
+        ),
+        (
+            '{"format": "causerie-export", "version": 1, "posts": [{"id": ' + "9" * 10_000 + "}]}",
+            "is not valid JSON: Exceeds the limit (4300 digits)",
+        ),
+    ],
+    ids=["10000-deep", "10000-digits"],
+)
+def test_deep_or_huge_input_is_refused_in_one_line(app, tmp_path, content, message):
+    path = tmp_path / "hostile.json"
+    path.write_text(content, encoding="utf-8")
+    before = site_state(app, tmp_path)
+    result = import_json(app, path)
+    assert result.exit_code == 1, result.output
+    assert message in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert site_state(app, tmp_path) == before
+
+
+def test_a_file_larger_than_an_export_may_be_is_refused_unread(app, tmp_path, monkeypatch):
+    monkeypatch.setattr("cms.ops.json_export.IMPORT_MAX_BYTES", 1024)
+    path = tmp_path / "large.json"
+    path.write_text(json.dumps({"format": "causerie-export", "padding": "x" * 2048}))
+    result = import_json(app, path)
+    assert result.exit_code == 1
+    assert (
+        "large.json is 2,092 bytes, larger than the 1,024 bytes an export may be. Nothing was imported."
+        in result.output
+    )

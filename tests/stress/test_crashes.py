@@ -7,14 +7,12 @@ under scripts/with-postgres."""
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import re
 import signal
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -29,7 +27,7 @@ from sqlalchemy.engine import make_url
 from cms.extensions import db
 from cms.models import DRAFT, Comment, Post, Revision
 from tests.conftest import PASSWORD, make_app
-from tests.support import WXR_EXPORT
+from tests.support.imports import export_with_copies, start_import
 from tests.support.production_server import (
     NO_ANSWER,
     Answer,
@@ -46,7 +44,6 @@ from tests.support.production_server import (
 ROUNDS = 10
 WORKERS = 2
 COMMENTERS = 4
-EXPORT = WXR_EXPORT
 # The kills come at moments drawn from this seed, shown in every failure: CRASH_SEED=N replays it.
 SEED = int(os.environ.get("CRASH_SEED", random.SystemRandom().randrange(1_000_000)))
 
@@ -261,54 +258,17 @@ def test_killed_server_keeps_every_acknowledged_save_once(tmp_path):
 
 # --- an import -------------------------------------------------------------------------------
 
-COPIES = 150  # the first post of the export, with its comments, imported this many times over
+COPIES = 300  # the first post of the export, with its comments, imported this many times over
 
 
 def large_export(path: Path) -> Path:
-    """tests/data/wxr/export.xml with COPIES more posts like its first one (same text, comments
-    and replies, new WordPress ids and addresses): an import that takes a measurable time."""
-    xml = EXPORT.read_text()
-    start = xml.index("<item>")
-    item = xml[start : xml.index("</item>", start) + len("</item>")]
-    copies = []
-    for n in range(1, COPIES + 1):
-        copy = item.replace("storm-season", f"storm-season-{n}")
-        copy = copy.replace("<wp:post_id>10<", f"<wp:post_id>{100_000 + n}<")
-        copy = copy.replace("?p=10<", f"?p={100_000 + n}<")
-        copy = re.sub(
-            r"<wp:comment_(id|parent)>([1-9]\d*)<",
-            lambda match, n=n: f"<wp:comment_{match[1]}>{n * 1000 + int(match[2])}<",
-            copy,
-        )
-        copies.append(copy)
-    end = xml.index("</channel>")
-    path.write_text(xml[:end] + "\n".join(copies) + "\n" + xml[end:])
-    return path
+    return export_with_copies(path, COPIES)
 
 
 def import_site(folder: Path) -> Flask:
     """An empty site (settings row included, as `flask init` leaves it) on the suite's
     database, for the import: the app that built it."""
     return make_app(folder)
-
-
-def start_import(app: Flask, export: Path) -> subprocess.Popen:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("CMS_")}
-    environment["CMS_SQLALCHEMY_DATABASE_URI"] = app.config["SQLALCHEMY_DATABASE_URI"]
-    # Values are read as JSON: the PostgreSQL schema's search_path, for one.
-    environment["CMS_SQLALCHEMY_ENGINE_OPTIONS"] = json.dumps(
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"]
-    )
-    environment["CMS_SECRET_KEY"] = "import-test-key"
-    # The import builds post addresses outside any request, which needs the site's host name.
-    environment["CMS_SERVER_NAME"] = "blog.test"
-    return subprocess.Popen(
-        [str(Path(sys.executable).parent / "flask"), "--app", "app", "import-wxr", str(export)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env=environment,
-        start_new_session=True,
-    )
 
 
 def end_import(importer: subprocess.Popen, app: Flask) -> None:
@@ -371,11 +331,15 @@ def test_killed_import_is_all_or_nothing(tmp_path):
     importer = start_import(reference, export)
     try:
         started = wait_for_write_lock(reference, importer)
+        # The import renders first and writes at the end, in one short transaction: the kills
+        # below fall within that transaction, from its start to its end.
+        while write_lock_held(reference):
+            time.sleep(0.002)
+        duration = time.monotonic() - started
         output, _ = importer.communicate(timeout=120)
     finally:
         end_import(importer, reference)
     assert importer.returncode == 0, output.decode()
-    duration = time.monotonic() - started
     full = import_counts(reference)
     assert full[0] > COPIES and full[1] > COPIES
     assert integrity(reference) == ["ok"]

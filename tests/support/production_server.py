@@ -180,12 +180,11 @@ def write_site(tmp_path: Path, app: Flask, **config) -> None:
 
 
 def stored_comments(site: Site) -> list[tuple[int, str]]:
-    """(id, body) of every comment the database holds, in id order."""
+    """(id, body) of every comment the database holds on the site's post (an import beside the
+    load brings others), in id order."""
+    query = select(Comment.id, Comment.body).where(Comment.post_id == site.post_id)
     with site.app.app_context():
-        return [
-            tuple(row)
-            for row in db.session.execute(select(Comment.id, Comment.body).order_by(Comment.id))
-        ]
+        return [tuple(row) for row in db.session.execute(query.order_by(Comment.id))]
 
 
 # --- The server ------------------------------------------------------------------------------
