@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import NamedTuple
+from urllib.parse import urlsplit
 
 import click
 from flask import Flask, after_this_request, current_app, g, has_request_context, request
@@ -175,6 +176,8 @@ def sqlite_database_file() -> Path | None:
     url = db.engine.url
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return None
+    if url.database.startswith("file:"):  # a URI filename (?uri=true): its path part
+        return Path(urlsplit(url.database).path).resolve()
     return Path(url.database).resolve()
 
 

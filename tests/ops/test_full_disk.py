@@ -62,8 +62,8 @@ def small_disk(tmp_path):
 
     def mount(where: Path) -> SmallDisk:
         where.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run(  # noqa: S603
-            ["mount", "-t", "tmpfs", "-o", f"size={SIZE_MB}m", "tmpfs", str(where)],  # noqa: S607
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={SIZE_MB}m", "tmpfs", str(where)],
             capture_output=True,
             text=True,
             check=False,
@@ -76,7 +76,7 @@ def small_disk(tmp_path):
     yield mount
     for where in reversed(mounted):
         # Lazily: the app's connections still hold the database open until the suite closes them.
-        subprocess.run(["umount", "--lazy", str(where)], check=True)  # noqa: S603, S607
+        subprocess.run(["umount", "--lazy", str(where)], check=True)
 
 
 def migrated_site(tmp_path, **config):
