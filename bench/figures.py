@@ -81,6 +81,7 @@ def table(run: Run) -> str:
         for entry in run.scale:
             lines.append(f"| {entry['page']} | {entry['site']} | {entry['p50_ms']:.2f} | "
                          f"{entry['p99_ms']:.2f} | {entry.get('cpu_ms', 0):.1f} |")  # fmt: skip
+    lines += _durability_table(run.figures.get("durability"))
     lines += _abuse_tables(run.abuse)
     lines += ["", "| check | result | detail |", "|---|---|---|"]
     for name, ok, detail, decisive in run.checks:
@@ -90,6 +91,23 @@ def table(run: Run) -> str:
     if notes:
         lines += [""] + [f"- {note}" for note in notes]
     return "\n".join(lines)
+
+
+def _durability_table(durability: dict | None) -> list[str]:
+    """Comments per second, one commit each, with each SQLite synchronous level."""
+    if not durability:
+        return []
+    rates = durability["per_second"]
+    full = rates.get("FULL") or None
+    lines = ["", f"| durability: one writer, a comment per commit (SQLite, "
+             f"{durability['filesystem']}, best of {durability['rounds']} × "
+             f"{durability['seconds']:g} s) | synchronous | comments/s | × FULL |",
+             "|---|---|---:|---:|"]  # fmt: skip
+    for level, rate in rates.items():
+        label = "FULL (the default: survives a power cut)" if level == "FULL" else level
+        lines.append(f"| the site's own engine and pragmas | {label} | {rate:,.0f} | "
+                     f"{_num(rate / full if full else None, '.2f')} |")  # fmt: skip
+    return lines
 
 
 def _abuse_tables(abuse: dict) -> list[str]:

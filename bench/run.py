@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-from . import abuse, load, pageweight, procstat, servers
+from . import abuse, durability, load, pageweight, procstat, servers
 from .client import comment_form, fetch, post_form
 from .figures import Row, Run, save, table
 from .sitebuilder import Site, build_site
@@ -228,6 +228,7 @@ class Bench:
                          rss_of=nocache, note="CACHE_PAGES=False: every request renders")  # fmt: skip
             self.stop(nocache)
         self.comment_row(site, app, post_path)
+        self.durability()
         self.freshness(site, app, post_path)
         self.abuse(site, app, post_path)
         self.ratios(hello_row, static_row)
@@ -392,6 +393,20 @@ class Bench:
         self.run.check("comment rate", rate >= COMMENTS_PER_SECOND,
                        f"{rate:,.0f} accepted comments/s (target {COMMENTS_PER_SECOND})",
                        target=True)  # fmt: skip
+
+    def durability(self) -> None:
+        """Comments stored per second, one commit each, with synchronous=FULL and NORMAL."""
+        print("durability: SQLite commits per second, FULL against NORMAL", flush=True)
+        figures = durability.commit_rates(self.workdir / "durability",
+                                          seconds=0.3 if self.quick else 2.0,
+                                          rounds=2 if self.quick else 3)  # fmt: skip
+        self.run.figures["durability"] = figures
+        full, normal = (figures["per_second"][level] for level in durability.LEVELS)
+        print(f"  FULL {full:,.0f}/s, NORMAL {normal:,.0f}/s ({figures['filesystem']})",
+              flush=True)  # fmt: skip
+        if figures["filesystem"] == "tmpfs":
+            self.run.notes.append("durability: measured on a tmpfs, where a sync costs nothing: "
+                                  "point TMPDIR at a real disk for a figure that means anything")  # fmt: skip
 
     def freshness(self, site: Site, app: servers.Server, post_path: str) -> None:
         """A new comment: its writer sees it at once; everyone else within 10 s (via nginx)."""

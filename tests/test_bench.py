@@ -60,3 +60,13 @@ def test_quick_benchmark_prints_the_abuse_figures(quick_run):
     assert {row["name"] for row in run["abuse"]["texts"]} >= {"comment of '['", "post of '[!['"}
     assert "| abuse: comment POST to gunicorn |" in stdout
     assert "| abuse: 6 identical submissions at once |" in stdout
+
+
+def test_quick_benchmark_prints_what_durable_commits_cost(quick_run):
+    run, stdout = quick_run
+    rates = run["figures"]["durability"]["per_second"]
+    assert set(rates) == {"FULL", "NORMAL"} and min(rates.values()) > 0
+    assert "| the site's own engine and pragmas | FULL (the default: survives a power cut) |" in (
+        stdout
+    )
+    assert "| the site's own engine and pragmas | NORMAL |" in stdout

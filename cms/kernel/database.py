@@ -1,10 +1,14 @@
-"""Database connections: SQLite pragmas and up-front write locks; PostgreSQL as it comes."""
+"""Database connections: SQLite pragmas and up-front write locks; PostgreSQL as it comes; the
+write probe health checks run."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from pathlib import Path
+from typing import NamedTuple
+from urllib.parse import urlsplit
 
 import click
 from flask import Flask, after_this_request, current_app, g, has_request_context, request
@@ -17,6 +21,16 @@ from ..extensions import db
 
 # Requests that change nothing; any other method is a write and takes the write lock up front.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+# How SQLite makes a commit durable (SQLITE_SYNCHRONOUS in cms/config.py). In WAL mode, FULL
+# syncs the WAL to the disk at every commit, so an acknowledged commit survives a power cut.
+# NORMAL syncs only at checkpoints: a process that crashes loses nothing, but the last commits
+# before a power cut or an OS crash may roll back (https://www.sqlite.org/pragma.html#pragma_synchronous).
+SYNCHRONOUS_LEVELS = ("EXTRA", "FULL", "NORMAL")
+BUSY_TIMEOUT_MS = 10_000  # a writer waits its turn instead of failing
+# How long the write probe waits for the lock: a health check answers within seconds, and a
+# lock held longer already makes the site's writers wait.
+PROBE_WAIT_MS = 2_000
 
 _write_intent: ContextVar[bool | None] = ContextVar("write_intent", default=None)
 
@@ -64,16 +78,21 @@ def wants_write_lock() -> bool:
     return click.get_current_context(silent=True) is not None
 
 
-def _configure_sqlite(dbapi_connection, _record) -> None:
-    # Without pysqlite's own transaction handling, which would send a plain BEGIN just before
-    # the first write, the "begin" listener below decides how every transaction starts.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
-    cursor.execute("PRAGMA busy_timeout=10000")  # a writer waits its turn instead of failing
-    cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL: a crash loses no committed data
-    cursor.close()
+def _sqlite_settings(synchronous: str):
+    """The "connect" listener that sets every new SQLite connection up."""
+
+    def configure(dbapi_connection, _record) -> None:
+        # Without pysqlite's own transaction handling, which would send a plain BEGIN just
+        # before the first write, the "begin" listener below decides how every transaction starts.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.close()
+
+    return configure
 
 
 def _begin_sqlite(connection: Connection) -> None:
@@ -149,14 +168,84 @@ def commit_after_response() -> None:
         return response
 
 
-def configure_engine(engine: Engine) -> None:
-    """Attach the connection settings to an engine that has not connected yet."""
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _configure_sqlite)
-        event.listen(engine, "begin", _begin_sqlite)
-        event.listen(engine, "before_cursor_execute", _lock_at_first_write)
+def configure_engine(engine: Engine, *, synchronous: str = "FULL") -> None:
+    """Attach the connection settings to an engine that has not connected yet; `synchronous` is
+    one of SYNCHRONOUS_LEVELS (RuntimeError otherwise, naming the setting)."""
+    if engine.dialect.name != "sqlite":
+        return
+    level = str(synchronous).upper()
+    if level not in SYNCHRONOUS_LEVELS:
+        raise RuntimeError(
+            f"SQLITE_SYNCHRONOUS is {synchronous!r}: use FULL (the default: a commit survives a "
+            "power cut) or NORMAL (faster; the last commits before a power cut may be lost)."
+        )
+    event.listen(engine, "connect", _sqlite_settings(level))
+    event.listen(engine, "begin", _begin_sqlite)
+    event.listen(engine, "before_cursor_execute", _lock_at_first_write)
+
+
+def sqlite_database_file() -> Path | None:
+    """The app's SQLite file (its -wal and -shm files sit beside it); None for another database
+    or one in memory."""
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    if url.database.startswith("file:"):  # a URI filename (?uri=true): its path part
+        return Path(urlsplit(url.database).path).resolve()
+    return Path(url.database).resolve()
+
+
+class WriteProblem(NamedTuple):
+    """Why the database takes no write: `summary` for anyone ("cannot be reached", "refuses
+    writes"), `detail` the driver's own words, for the site's owner."""
+
+    summary: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.summary}: {self.detail}"
+
+
+def write_problem() -> WriteProblem | None:
+    """None when the database takes a write now, else why not.
+
+    The probe takes the write lock (waiting PROBE_WAIT_MS at most) and runs an UPDATE that
+    matches no row, then rolls back: it proves the lock, a writable file and a read-write
+    server, and costs no disk write. It does not prove room to grow: on a full disk a SQLite
+    write that fits the WAL's last block still succeeds, so callers measure free space too.
+    """
+    sqlite = db.engine.dialect.name == "sqlite"
+    dbapi_error = db.engine.dialect.loaded_dbapi.Error
+    try:
+        connection = db.engine.raw_connection()  # the driver's own errors, not SQLAlchemy's
+    except (dbapi_error, SQLAlchemyError) as err:
+        return WriteProblem("cannot be reached", _first_line(err))
+    try:
+        cursor = connection.cursor()
+        if sqlite:
+            cursor.execute(f"PRAGMA busy_timeout={PROBE_WAIT_MS}")
+            cursor.execute("BEGIN IMMEDIATE")
+        else:
+            cursor.execute(f"SET LOCAL lock_timeout = {PROBE_WAIT_MS}")
+            cursor.execute(f"SET LOCAL statement_timeout = {PROBE_WAIT_MS}")
+        cursor.execute("UPDATE content_version SET id = id WHERE 1 = 0")
+    except dbapi_error as err:
+        return WriteProblem("refuses writes", _first_line(err))
+    finally:
+        try:
+            connection.rollback()
+            if sqlite:
+                connection.cursor().execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        except dbapi_error:
+            connection.invalidate()  # a connection in an unknown state is not given out again
+        connection.close()
+    return None
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def init_app(app: Flask) -> None:
     with app.app_context():
-        configure_engine(db.engine)
+        configure_engine(db.engine, synchronous=app.config.get("SQLITE_SYNCHRONOUS", "FULL"))

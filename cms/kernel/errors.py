@@ -1,5 +1,5 @@
-"""Styled error pages in the site's language: 400, 403, 404, 405, 413, 429, 500, 503 (full disk)
-and a stale form."""
+"""Styled error pages in the site's language: 400, 403, 404, 405, 413, 429, 500, 503 (full disk,
+database locked too long) and a stale form."""
 
 from collections.abc import Callable
 
@@ -71,12 +71,21 @@ def init_app(app: Flask, *, moved_to: Callable[[Request], str | None]) -> None:
 
     @app.errorhandler(OperationalError)
     def database_error(error: OperationalError):
-        if not is_disk_full(error):
+        if is_disk_full(error):
+            current_app.logger.error("cannot save: the disk is full (%s)", error.orig)
+        elif is_locked(error):
+            # Logged whole: a lock held that long is news (an import, a restore, or a bug).
+            current_app.logger.error("cannot save: the database stayed locked", exc_info=error)
+        else:
             raise error  # any other database failure is a 500, logged with its traceback
         db.session.rollback()
-        # Nothing was written (SQLite rolled the transaction back): the visitor may try later.
-        current_app.logger.error("cannot save: the disk is full (%s)", error.orig)
-        return render_error(503)
+        # Nothing was written (the database rolled the transaction back): try again later.
+        page, code = render_error(503)
+        return page, code, {"Retry-After": RETRY_AFTER_SECONDS}
+
+
+# What a 503 for want of room or of the write lock tells clients to wait, in seconds.
+RETRY_AFTER_SECONDS = "60"
 
 
 def is_disk_full(error: OperationalError) -> bool:
@@ -88,3 +97,18 @@ def is_disk_full(error: OperationalError) -> bool:
         or getattr(error.orig, "sqlstate", None) == "53100"
         or "no space left on device" in message
     )
+
+
+def is_locked(error: OperationalError) -> bool:
+    """Whether another writer held the lock past the wait allowed (SQLite's "database is
+    locked" after its busy timeout, PostgreSQL's lock_not_available, SQLSTATE 55P03)."""
+    return (
+        "database is locked" in str(error.orig).lower()
+        or getattr(error.orig, "sqlstate", None) == "55P03"
+    )
+
+
+def cannot_write_now(error: OperationalError) -> bool:
+    """Whether a write failed for a reason that passes (a full disk, a lock held too long):
+    nothing was stored, and the same request may succeed later."""
+    return is_disk_full(error) or is_locked(error)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import shutil
 import sqlite3
@@ -19,6 +20,7 @@ from sqlalchemy import inspect
 from ..clock import utcnow
 from ..extensions import db
 from ..kernel.database import reading_only
+from ..kernel.storage import free_space
 from ..media import upload_folder
 from . import schema
 from .migrations import migration_revisions
@@ -95,12 +97,33 @@ def make_backup(folder: Path | None = None, *, stem: str = "causerie-backup") ->
     """Write one timestamped tar.gz: the database (online backup), uploads/ and a manifest.
 
     instance/config.py (the secret key) is left out on purpose: an archive copied to another
-    machine then opens no session; keep that file separately.
+    machine then opens no session; keep that file separately. A disk that fills up is a
+    BackupError, and leaves no partial archive behind.
     """
     database = sqlite_file()
     if not database.exists():
         raise BackupError(f"There is no database at {database} yet: run `flask --app app init`.")
     folder = Path(folder or default_backup_folder())
+    try:
+        return _write_backup(database, folder, stem)
+    except (OSError, sqlite3.Error) as err:
+        if not _out_of_space(err):
+            raise
+        (space,) = free_space({"backups": folder})
+        # The scratch folder, partial archive included, is gone with the with-block.
+        raise BackupError(
+            f"No room for a backup in {space.folder} ({space.free_mb} MB free): nothing was "
+            "kept. Free some space, or write it elsewhere: flask --app app backup DEST"
+        ) from err
+
+
+def _out_of_space(error: OSError | sqlite3.Error) -> bool:
+    if isinstance(error, OSError):
+        return error.errno in (errno.ENOSPC, errno.EDQUOT)
+    return "database or disk is full" in str(error)
+
+
+def _write_backup(database: Path, folder: Path, stem: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     archive = _archive_path(folder, stem)
     current, _head = migration_revisions()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,13 +14,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..config import DEV_SECRET_KEY
 from ..extensions import db
-from ..kernel.database import reading_only
+from ..kernel.database import reading_only, write_problem
+from ..kernel.storage import free_space, where_the_site_writes
 from ..kernel.text import counted
+from ..media import upload_folder
 from .migrations import migration_revisions
 
 OK, WARN, FAIL = "ok", "warn", "FAIL"
-# Below this much free space in the instance folder, `check` warns (CMS_CHECK_MIN_FREE_MB).
-MIN_FREE_MB = 1024
 
 
 @dataclass(frozen=True)
@@ -32,19 +31,24 @@ class Finding:
 
 
 def check_database() -> Finding:
+    """Reachable, sound (SQLite's integrity check) and taking writes (the probe /healthz runs)."""
     engine = db.engine
     where = engine.url.render_as_string(hide_password=True)
     try:
         with engine.connect() as connection:
             if engine.dialect.name != "sqlite":
                 connection.execute(text("SELECT 1"))
-                return Finding(OK, "database", f"reachable ({where})")
-            problems = connection.exec_driver_sql("PRAGMA integrity_check").scalars().all()
+                problems = ["ok"]
+            else:
+                problems = connection.exec_driver_sql("PRAGMA integrity_check").scalars().all()
     except SQLAlchemyError as err:
         return Finding(FAIL, "database", f"cannot be reached ({where}): {err.__class__.__name__}")
     if problems != ["ok"]:
         return Finding(FAIL, "database", f"integrity check failed ({where}): {problems[0]}")
-    return Finding(OK, "database", f"reachable, integrity check ok ({where})")
+    if problem := write_problem():
+        return Finding(FAIL, "database", f"{problem} ({where})")
+    checked = ", integrity check ok" if engine.dialect.name == "sqlite" else ""
+    return Finding(OK, "database", f"reachable{checked}, takes writes ({where})")
 
 
 def check_migrations() -> Finding:
@@ -77,13 +81,23 @@ def check_secret_key() -> Finding:
     return Finding(OK, "secret key", "set")
 
 
-def check_free_space() -> Finding:
-    folder = Path(current_app.instance_path)
-    free_mb = shutil.disk_usage(folder).free // (1024 * 1024)
-    minimum = int(current_app.config.get("CHECK_MIN_FREE_MB", MIN_FREE_MB))
-    if free_mb < minimum:
-        return Finding(WARN, "disk", f"only {free_mb} MB free for {folder} (under {minimum} MB)")
-    return Finding(OK, "disk", f"{free_mb} MB free for {folder}")
+def check_free_space() -> list[Finding]:
+    """One finding per filesystem the site writes to, measured where each really is: FAIL under
+    HEALTH_MIN_FREE_MB (/healthz answers 503 then), a warning under CHECK_MIN_FREE_MB."""
+    failing = int(current_app.config["HEALTH_MIN_FREE_MB"])
+    warning = int(current_app.config["CHECK_MIN_FREE_MB"])
+    findings = []
+    for space in free_space(where_the_site_writes(upload_folder())):
+        where = f"{space.free_mb} MB free for the {space.holds} ({space.folder})"
+        if space.free_mb < failing:
+            findings.append(
+                Finding(FAIL, "disk", f"only {where}, under {failing} MB: free some space")
+            )
+        elif space.free_mb < warning:
+            findings.append(Finding(WARN, "disk", f"only {where} (under {warning} MB)"))
+        else:
+            findings.append(Finding(OK, "disk", where))
+    return findings
 
 
 def run_checks() -> list[Finding]:
@@ -93,7 +107,7 @@ def run_checks() -> list[Finding]:
             check_migrations(),
             check_instance_folder(),
             check_secret_key(),
-            check_free_space(),
+            *check_free_space(),
         ]
 
 
@@ -108,5 +122,8 @@ def check_command() -> None:
     failures = sum(finding.status == FAIL for finding in findings)
     warnings = sum(finding.status == WARN for finding in findings)
     if failures:
-        raise click.ClickException(f"{counted(failures, 'problem')} to fix.")
+        first = next(finding for finding in findings if finding.status == FAIL)
+        raise click.ClickException(
+            f"{counted(failures, 'problem')} to fix, first the {first.subject}: {first.detail}"
+        )
     click.echo(f"All good, {counted(warnings, 'warning')}." if warnings else "All good.")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import sqlite3
+from contextlib import closing
 from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from urllib.parse import urljoin
@@ -12,9 +14,10 @@ from sqlalchemy import event
 
 from cms.clock import utcnow
 from cms.extensions import db
+from cms.kernel import database
 from cms.models import APPROVED, PENDING, PUBLISHED, SPAM, Post
 from cms.ops.cli import comments_group
-from tests.conftest import PASSWORD, make_app
+from tests.conftest import PASSWORD, TEST_DATABASE_URL, make_app
 from tests.support import XSS_PAYLOADS
 from tests.support.comments import (
     add_comment,
@@ -26,6 +29,7 @@ from tests.support.comments import (
     set_site,
     stored_comments,
 )
+from tests.web.test_hardening_access import seed_author_and_post
 
 XSS_PAYLOADS = [
     line
@@ -841,3 +845,39 @@ def test_post_page_renders_comments_without_a_query_per_comment(app, client, mak
         )
     many = count_queries(app, client, "/posts/busy/")
     assert many == few
+
+
+@pytest.mark.skipif(
+    bool(TEST_DATABASE_URL), reason="PostgreSQL's writers wait for a lock without a time limit"
+)
+def test_a_comment_behind_a_lock_held_too_long_gets_503_with_its_text_kept(tmp_path, monkeypatch):
+    # Another writer (an import, a restore) keeps SQLite's write lock past the busy timeout.
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 200)
+    app = make_app(tmp_path / "locked", COMMENT_MIN_SECONDS=0, COMMENT_RATE_LIMIT=0)
+    with app.app_context():
+        post_id = seed_author_and_post(app)
+        path = db.engine.url.database
+    set_site(app, moderate_first_comment=False)
+    visitor = app.test_client()
+    token = form_token(visitor, "target")
+    with closing(sqlite3.connect(path, isolation_level=None)) as other_writer:
+        other_writer.execute("BEGIN IMMEDIATE")
+        response = post_comment(
+            visitor, "target", token=token, name="Grace", body="Words I took time to write."
+        )
+        other_writer.execute("ROLLBACK")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "60"
+    assert "Your comment could not be saved: the site cannot store anything right now." in page
+    assert "Words I took time to write.</textarea>" in page and 'value="Grace"' in page
+    assert stored_comments(app, post_id=post_id) == []
+
+    # The same form, sent again once the lock is gone, is stored.
+    again = post_comment(
+        visitor, "target", token=token, name="Grace", body="Words I took time to write."
+    )
+    assert again.status_code == 302
+    assert [c.body for c in stored_comments(app, post_id=post_id)] == [
+        "Words I took time to write."
+    ]

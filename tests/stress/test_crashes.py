@@ -3,7 +3,8 @@ threaded workers) killed whole, one worker at a time or its master alone, reload
 during a comment load whose readers send again what got no answer, or killed during an author's
 saves, and an import killed mid-way, leave a sound database holding every acknowledged write
 exactly once (and an import all or nothing). On the suite's database: SQLite, or PostgreSQL
-under scripts/with-postgres."""
+under scripts/with-postgres. These are process crashes: the kernel still writes out what they
+wrote; surviving a power cut rests on SQLite's synchronous=FULL (tests/kernel/test_database.py)."""
 
 from __future__ import annotations
 
@@ -272,8 +273,9 @@ def import_site(folder: Path) -> Flask:
 
 
 def end_import(importer: subprocess.Popen, app: Flask) -> None:
-    """SIGKILL, as a power cut would, unless the import has finished; returns once its
-    transaction is gone (a PostgreSQL server rolls it back a moment after the client died)."""
+    """SIGKILL, as a crash would (not a power cut: the kernel keeps what was written), unless
+    the import has finished; returns once its transaction is gone (a PostgreSQL server rolls it
+    back a moment after the client died)."""
     if importer.poll() is None:  # not reaped yet: its process group is still its own
         with suppress(ProcessLookupError):
             os.killpg(importer.pid, signal.SIGKILL)

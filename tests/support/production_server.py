@@ -267,8 +267,10 @@ class Gunicorn:
             self.kill()
 
     def kill(self) -> None:
-        """SIGKILL to the master and every worker at once, as a power cut would (or systemd,
-        KillMode=mixed, to the workers a dead master left); returns once the port is closed."""
+        """SIGKILL to the master and every worker at once, as a crash would (or systemd,
+        KillMode=mixed, to the workers a dead master left); returns once the port is closed.
+        Not a power cut: what the processes wrote stays in the kernel's cache and reaches the
+        disk, so this cannot tell synchronous=FULL from NORMAL."""
         if self.process is None:
             return
         with suppress(ProcessLookupError):  # already gone

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ...comments import spam, tokens
 from ...comments.posting import (
@@ -27,6 +28,7 @@ from ...comments.thread import (
 )
 from ...extensions import csrf, db
 from ...kernel.database import commit_after_response
+from ...kernel.errors import RETRY_AFTER_SECONDS, cannot_write_now
 from ...kernel.http import origin_is_foreign
 from ...kernel.settings import site_settings
 from ...models import APPROVED, Comment, Post, body_fingerprint
@@ -45,6 +47,26 @@ bp = Blueprint("comments", __name__)
 def create(slug: str):
     post = visible_post_or_404(slug)
     form = CommentForm()
+    try:
+        return _post(post, form)
+    except OperationalError as error:
+        if not cannot_write_now(error):
+            raise
+        # Nothing was stored (the transaction rolled back): the form comes back as typed.
+        db.session.rollback()
+        current_app.logger.error("comment not saved: %s", error.orig)
+        page, status = render_post_page(post, form, status=503, error=str(UNSAVED_MESSAGE))
+        return page, status, {"Retry-After": RETRY_AFTER_SECONDS}
+
+
+UNSAVED_MESSAGE = _l(
+    "Your comment could not be saved: the site cannot store anything right now. Your text is "
+    "kept below: please send it again in a few minutes."
+)
+
+
+def _post(post: Post, form: CommentForm):
+    """Every step of posting a comment, from the spam defences to the redirect."""
     if origin_is_foreign():
         spam.count_attempt()
         origin = spam.reason(spam.FOREIGN_ORIGIN, request.headers["Origin"])
