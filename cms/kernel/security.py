@@ -48,13 +48,18 @@ class SessionInterface(SecureCookieSessionInterface):
 
 
 def check_secret_key(app: Flask) -> None:
-    """Warn about the development key; refuse to serve with it outside debug mode and the CLI."""
+    """Warn about the development key; refuse to serve with it outside debug mode. The CLI's
+    tasks may use it (`flask init` is what replaces it), but not `flask run`: anyone who knows
+    the public key can forge a session."""
     if app.config["SECRET_KEY"] != DEV_SECRET_KEY:
         return
     message = "SECRET_KEY is the development default: run `flask --app app init` to set a real one."
-    in_cli = click.get_current_context(silent=True) is not None
-    if not (app.debug or app.testing or in_cli):
-        raise RuntimeError(message)
+    command = click.get_current_context(silent=True)
+    if not (app.debug or app.testing):
+        if command is None:
+            raise RuntimeError(message)
+        if command.info_name == "run":
+            raise click.ClickException(message + " (or serve with --debug, on this machine only)")
     warned = []
 
     @app.before_request

@@ -132,3 +132,25 @@ def test_first_init_prints_a_hint_that_works_when_pasted(tmp_path):
     created = subprocess.run(command, cwd=tmp_path, env=environment, capture_output=True, text=True)
     assert created.returncode == 0, created.stderr
     assert "Author 'bob' created" in created.stdout
+
+
+def test_flask_run_refuses_the_development_key_outside_debug(tmp_path):
+    """Anyone can read the development key, and with it forge a session: `flask run` does not
+    serve with it unless in debug mode (on the author's own machine)."""
+    (tmp_path / "app.py").write_text(
+        "from cms import create_app\n"
+        f"app = create_app(instance_path={str(tmp_path / 'instance')!r})\n"
+    )
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("CMS_", "FLASK_"))}
+    flask = Path(sys.executable).parent / "flask"
+    served = subprocess.run(
+        [flask, "--app", "app", "run", "--port", "1"],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert served.returncode != 0
+    assert "Error: SECRET_KEY is the development default" in served.stderr
+    assert "Traceback" not in served.stderr
