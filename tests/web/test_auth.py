@@ -31,6 +31,17 @@ def test_username_is_case_insensitive(client, author):
     assert login(client, username="ALICE").status_code == 302
 
 
+@pytest.mark.parametrize("typed", ["élodie", "ÉLODIE", " Élodie ", "E\u0301lodie"])
+def test_a_username_matches_whatever_the_case_of_its_accented_letters(app, client, typed):
+    """SQLite's lower() folds only ASCII: "Élodie" could never log in there."""
+    with app.app_context():
+        elodie = Author(username="Élodie", display_name="Élodie")
+        elodie.set_password(PASSWORD)
+        db.session.add(elodie)
+        db.session.commit()
+    assert login(client, username=typed).status_code == 302
+
+
 def test_control_characters_in_the_username_are_dropped(client, author):
     """A NUL reached PostgreSQL and gave a 500; like every one-line field, it is dropped."""
     assert login(client, username="ali\x00ce\x07").status_code == 302

@@ -22,7 +22,7 @@ from flask_babel import ngettext
 from flask_login import LoginManager, current_user, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ...authors import find_author
+from ...authors import find_author, username_key
 from ...extensions import db
 from ...kernel import throttle
 from ...kernel.http import client_network, record_id, safe_next
@@ -64,7 +64,7 @@ FAILURES_KEPT_SECONDS = 24 * 3600
 
 def _account_key(username: str) -> str:
     network = client_network(request.remote_addr)
-    return f"login-account:{username.lower()[:USERNAME_MAX]}:{network}"
+    return f"login-account:{username_key(username)[:USERNAME_MAX]}:{network}"
 
 
 def _network_key() -> str:
