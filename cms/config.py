@@ -32,6 +32,11 @@ WTF_CSRF_TIME_LIMIT = (
     None  # the token lives as long as the session: long writing sessions stay valid
 )
 
+# Strict-Transport-Security on answers over HTTPS, for that many seconds (a year: 31536000); 0
+# sends none. deploy/nginx.conf sends it itself once TLS is on: set this when the app is served
+# over HTTPS some other way. Browsers then refuse plain HTTP to the site for that long.
+HSTS_SECONDS = 0
+
 # How many reverse proxies sit in front of the app. 0 trusts no X-Forwarded-* header,
 # so nobody can fake their address to dodge a rate limit.
 PROXY_COUNT = 0

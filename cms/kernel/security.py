@@ -104,4 +104,9 @@ def init_app(app: Flask) -> None:
     def add_security_headers(response: Response) -> Response:
         for name, value in HEADERS.items():
             response.headers.setdefault(name, value)
+        # Only over HTTPS: a browser ignores it over HTTP, and there a forger could send it.
+        if app.config["HSTS_SECONDS"] and request.is_secure:
+            response.headers.setdefault(
+                "Strict-Transport-Security", f"max-age={int(app.config['HSTS_SECONDS'])}"
+            )
         return response

@@ -126,3 +126,16 @@ def test_security_headers_on_every_page_type(tmp_path):
             assert "default-src 'self'" in headers["Content-Security-Policy"], url
             assert headers.get("X-Content-Type-Options") == "nosniff", url
             assert headers.get("Referrer-Policy") == "strict-origin-when-cross-origin", url
+
+
+def test_hsts_over_https_only_and_only_when_set(tmp_path):
+    quiet = make_app(tmp_path / "quiet").test_client()
+    assert "Strict-Transport-Security" not in quiet.get("/", base_url="https://blog.test").headers
+    app = make_app(tmp_path / "set", HSTS_SECONDS=31536000, PROXY_COUNT=1)
+    client = app.test_client()
+    assert "Strict-Transport-Security" not in client.get("/").headers
+    secure = client.get("/", base_url="https://blog.test").headers
+    assert secure["Strict-Transport-Security"] == "max-age=31536000"
+    # Behind a proxy that says the visitor came over HTTPS.
+    proxied = client.get("/login", headers={"X-Forwarded-Proto": "https"}).headers
+    assert proxied["Strict-Transport-Security"] == "max-age=31536000"
