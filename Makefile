@@ -9,7 +9,7 @@ CATALOGS := cms/translations
 # The version of uv that `make lock` resolves with (it never installs anything into .venv).
 UV_VERSION := 0.13.9
 
-.PHONY: run serve author test test-latest test-stress test-postgres install install-dev lock translations messages browser checkers lint clean bench bench-quick
+.PHONY: run serve author test test-latest test-stress test-postgres install install-dev lock translations messages browser checkers lint clean bench bench-quick nginx
 
 # Everything comes from the committed lock (requirements/*.txt, with hashes): the versions the suite
 # ran on, never whatever is newest today; pip refuses a dependency the lock does not name.
@@ -79,6 +79,10 @@ serve: install
 browser:
 	scripts/install-chromium
 
+# Debian's nginx, for the slow-client test in tests/stress (it runs deploy/nginx.conf itself).
+nginx:
+	scripts/install-nginx
+
 # The Nu Html Checker (vnu-jar, with Debian's Java) and axe-core, from package.json.
 checkers:
 	scripts/install-checkers
@@ -105,7 +109,7 @@ test-latest: translations browser checkers
 
 # On SQLite, then on a throwaway PostgreSQL server (scripts/with-postgres); the second pass runs
 # even when the first fails, and the target fails if either did. A few minutes in all.
-test-stress: install-dev
+test-stress: install-dev nginx
 	status=0; \
 	$(BIN)/python -m pytest -q -p no:logging tests/stress || status=$$?; \
 	scripts/with-postgres $(BIN)/python -m pytest -q -p no:logging tests/stress || status=$$?; \

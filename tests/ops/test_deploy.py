@@ -84,6 +84,31 @@ def test_nginx_serves_files_and_proxies_to_gunicorn():
     assert all(value.endswith("d") for value in nginx_directives("expires"))
 
 
+def test_nginx_buffers_slow_clients_and_sends_hsts_over_https_only():
+    """tests/stress/test_slow_clients.py runs these against the real nginx."""
+    # Whole requests and whole answers: a slow client never holds one of gunicorn's workers.
+    assert nginx_directives("proxy_request_buffering") == ["on"]
+    assert nginx_directives("proxy_buffering") == ["on"]
+    for name in ("client_header_timeout", "client_body_timeout", "send_timeout"):
+        (value,) = nginx_directives(name)
+        assert re.fullmatch(r"\d+s", value) and 0 < int(value[:-1]) <= 30, (name, value)
+    (keepalive,) = nginx_directives("keepalive_timeout")
+    assert 0 < int(keepalive.removesuffix("s")) <= 75
+
+    text = re.sub(r"#[^\n]*", "", (DEPLOY / "nginx.conf").read_text())
+    variable, entries = re.search(r"\bmap\s+\$scheme\s+\$(\w+)\s*\{([^}]*)\}", text).groups()
+    assert sorted(re.findall(r"(\S+)\s+(\"[^\"]*\");", entries)) == [
+        ("default", '""'),
+        ("https", '"max-age=31536000"'),
+    ]
+    hsts = f"Strict-Transport-Security ${variable} always"
+    # A location's own add_header drops the server's: each location repeats it.
+    locations = re.findall(r"\blocation\s+[^{]+\{([^}]*)\}", text)
+    assert len(locations) == 3
+    assert all(hsts in " ".join(location.split()) for location in locations), locations
+    assert nginx_directives("add_header").count(hsts) == len(locations) + 1  # and the server
+
+
 def test_systemd_unit_runs_the_documented_command_hardened():
     unit = configparser.ConfigParser(interpolation=None, strict=False)
     unit.optionxform = str  # systemd keys are case-sensitive
