@@ -72,24 +72,37 @@ def _changes_public_pages(session: Session) -> bool:
     return False
 
 
+# A transaction that changes public rows is marked, and bumps the version once, just before it
+# commits: on PostgreSQL the bump locks the version's row until the commit, so taken at the start
+# of a long transaction (an import) it would hold every commenter, and with them the workers
+# readers wait for.
+_MARK = "cms.bump_version"
+
+
 def _before_flush(session: Session, _context, _instances) -> None:
     if _changes_public_pages(session):
-        session.info["cms.bump_version"] = True
-
-
-def _after_flush(session: Session, _context) -> None:
-    if session.info.pop("cms.bump_version", False):
-        _bump(session.connection())
+        session.info[_MARK] = True
 
 
 def _on_bulk_statement(state: ORMExecuteState) -> None:
-    """UPDATE/DELETE/INSERT statements sent through the session skip the flush: bump here."""
+    """UPDATE/DELETE/INSERT statements sent through the session skip the flush: mark here."""
     if not (state.is_update or state.is_delete or state.is_insert):
         return
     table = getattr(state.statement, "table", None)
     if table is not None and getattr(table, "name", None) in PRIVATE_TABLES:
         return
-    _bump(state.session.connection())
+    state.session.info[_MARK] = True
+
+
+def _before_commit(session: Session) -> None:
+    session.flush()  # what commit would flush next: its changes count too
+    if session.info.pop(_MARK, False):
+        _bump(session.connection())
+
+
+def _after_transaction_end(session: Session, transaction) -> None:
+    if transaction.parent is None:  # the whole transaction, not a savepoint: rolled back
+        session.info.pop(_MARK, None)
 
 
 def listen_for_changes() -> None:
@@ -97,5 +110,6 @@ def listen_for_changes() -> None:
     content version in the same transaction, so no view can forget it."""
     if not event.contains(Session, "before_flush", _before_flush):
         event.listen(Session, "before_flush", _before_flush)
-        event.listen(Session, "after_flush", _after_flush)
         event.listen(Session, "do_orm_execute", _on_bulk_statement)
+        event.listen(Session, "before_commit", _before_commit)
+        event.listen(Session, "after_transaction_end", _after_transaction_end)

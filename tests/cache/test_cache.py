@@ -287,3 +287,37 @@ def test_login_still_works_from_a_stored_page(app, client, author):
     response = client.post("/login", data={"username": "alice", "password": PASSWORD})
     assert response.status_code == 302
     assert client.get("/").headers["Cache-Control"] == "private, no-store"
+
+
+def test_a_rolled_back_change_bumps_nothing_and_a_long_one_bumps_once(app, make_post):
+    make_post("Talk")
+    start = version(app)
+    with app.app_context():
+        db.session.add(Post(title="Never", slug="never", body="x"))
+        db.session.flush()
+        db.session.rollback()
+        db.session.commit()
+        assert version(app) == start
+        for n in range(3):  # several flushes, one transaction
+            db.session.add(Post(title=f"P{n}", slug=f"p{n}", body="x"))
+            db.session.flush()
+        db.session.commit()
+    assert version(app) == start + 1
+
+
+def test_a_long_transaction_locks_the_version_only_as_it_commits(app, make_post):
+    """On PostgreSQL the bump locks the version's row until the commit: taken early, a long
+    import held every commenter (and the workers readers wait for) for its whole length."""
+    make_post("Talk")
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite's write lock is the whole database's: writers wait in any case")
+        start = version(app)
+        db.session.add(Post(title="Long", slug="long", body="x"))
+        db.session.flush()  # the long transaction, still open
+        with db.engine.connect() as other:
+            other.exec_driver_sql("SET lock_timeout = '2s'")
+            other.execute(update(ContentVersion).values(version=ContentVersion.version + 1))
+            other.commit()
+        db.session.commit()
+    assert version(app) == start + 2
