@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import shutil
 import sqlite3
 import tarfile
@@ -83,6 +84,28 @@ def integrity_problem(path: Path) -> str | None:
     return None
 
 
+def scratch_folder(parent: Path):
+    """A temporary folder in `parent` for a backup's or a restore's copies (the size of the
+    database: /tmp may be a small tmpfs), removed afterwards. Its name carries this process's
+    id, so the folders of a process killed on the way are found and removed by the next one."""
+    parent.mkdir(parents=True, exist_ok=True)
+    for left in parent.glob(".scratch-*-*"):
+        pid = left.name.split("-")[1]
+        if pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(left, ignore_errors=True)
+    return tempfile.TemporaryDirectory(dir=parent, prefix=f".scratch-{os.getpid()}-")
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
 def _archive_path(folder: Path, stem: str) -> Path:
     """A new file in folder named after the time, never one that exists already."""
     stamp = utcnow().strftime("%Y%m%d-%H%M%S")
@@ -127,7 +150,7 @@ def _write_backup(database: Path, folder: Path, stem: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     archive = _archive_path(folder, stem)
     current, _head = migration_revisions()
-    with tempfile.TemporaryDirectory(dir=folder) as scratch:
+    with scratch_folder(folder) as scratch:
         copy = Path(scratch) / DATABASE_NAME
         copy_database(database, copy)
         if problem := integrity_problem(copy):
@@ -255,8 +278,10 @@ def _content_version(connection: sqlite3.Connection, database: str) -> int:
 
 def _replace_content(connection: sqlite3.Connection) -> None:
     """Inside the caller's transaction: drop every table, index, trigger and view of the live
-    database and build them again from the attached archive, rows included. Foreign keys are
-    off on this connection, so no drop cascades."""
+    database and build them again from the attached `reference` (the schema the migrations
+    build), filled with the attached archive's rows. The archive's own SQL never runs: its
+    schema was compared with the reference, and anything a comparison can miss (a clause, a
+    condition) stays out. Foreign keys are off on this connection, so no drop cascades."""
     for kind in ("trigger", "view", "table"):
         for (name,) in connection.execute(
             "SELECT name FROM main.sqlite_master WHERE type = ? AND substr(name, 1, 7) <> 'sqlite_'",
@@ -266,15 +291,23 @@ def _replace_content(connection: sqlite3.Connection) -> None:
     if "sqlite_sequence" in _names(connection, "main"):
         connection.execute("DELETE FROM main.sqlite_sequence")
     objects = connection.execute(
-        "SELECT type, name, sql FROM archive.sqlite_master"
+        "SELECT type, name, sql FROM reference.sqlite_master"
         " WHERE sql IS NOT NULL AND substr(name, 1, 7) <> 'sqlite_'"
         " ORDER BY CASE type WHEN 'table' THEN 0 ELSE 1 END"
     ).fetchall()
     for kind, name, sql in objects:
-        connection.execute(sql)
+        connection.execute(sql)  # unqualified: CREATE goes to main, the first database
         if kind == "table":
             table = schema.quoted(name)
-            connection.execute(f"INSERT INTO main.{table} SELECT * FROM archive.{table}")  # noqa: S608  # nosec B608
+            columns = ", ".join(
+                schema.quoted(column)
+                for _cid, column, *_rest in connection.execute(
+                    f"PRAGMA reference.table_info({table})"
+                )
+            )
+            connection.execute(
+                f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM archive.{table}"  # noqa: S608  # nosec B608
+            )
 
 
 def _move_on(connection: sqlite3.Connection, highest: dict[str, int], version: int) -> None:
@@ -321,7 +354,7 @@ def restore_backup(archive: Path) -> Path | None:
     """
     database = sqlite_file()
     instance = Path(current_app.instance_path)
-    with tempfile.TemporaryDirectory(dir=instance) as scratch:
+    with scratch_folder(instance) as scratch:
         restored = unpack(archive, Path(scratch))
         revision = check_archive_schema(restored)
         _revisions, head = schema.known_revisions()
@@ -329,6 +362,8 @@ def restore_backup(archive: Path) -> Path | None:
             schema.record_revision(restored, head)  # its schema is the newest one: checked
         elif revision != head:
             schema.migrate_file(restored, head)
+        reference = Path(scratch) / "reference.sqlite3"
+        schema.migrate_file(reference, head)
         db.session.remove()
         db.engine.dispose()  # no connection of this process keeps a view of the old content
         existed = database.exists() and database.stat().st_size > 0
@@ -337,6 +372,7 @@ def restore_backup(archive: Path) -> Path | None:
             sqlite3.connect(database, timeout=WRITERS_WAIT, isolation_level=None)
         ) as connection:
             connection.execute("ATTACH DATABASE ? AS archive", (str(restored),))
+            connection.execute("ATTACH DATABASE ? AS reference", (str(reference),))
             try:
                 connection.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as err:

@@ -197,7 +197,7 @@ def _from_json(table: Table, name: str, value: Any) -> Any:
             not isinstance(value, kind) or (kind is int and isinstance(value, bool))
         ):
             raise TypeError(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: year 1 at UTC+5
         raise TransferError(
             f"{where} holds {_SHORT.repr(value)}, which is not a {kind.__name__}."
         ) from None
@@ -231,6 +231,13 @@ def _check_text(table: Table, column, where: str, value: str) -> None:
         raise TransferError(f"{where} holds {len(value)} characters, more than its {limit}.")
     if "\x00" in value:
         raise TransferError(f"{where} holds a NUL character, which no text may hold.")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise TransferError(
+                f"{where} holds half of a character (a lone surrogate), which no text may hold."
+            ) from None
     allowed = CHOICES.get(key)
     if key == ("site_settings", "language"):
         allowed = frozenset(current_app.config["LANGUAGES"])

@@ -3,6 +3,7 @@ shipped migrations build at a given revision."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import tempfile
 from contextlib import closing
@@ -26,9 +27,10 @@ def quoted(name: str) -> str:
 
 
 def schema_of(connection: sqlite3.Connection, database: str = "main") -> Schema:
-    """Every table (its columns, primary key and AUTOINCREMENT), index, foreign key, trigger and
-    view of `database` on `connection`, as comparable tuples. Column order and the SQL's
-    spelling are left out: migrations add columns last where the models list them in place."""
+    """Every table (its columns, primary key, AUTOINCREMENT and CHECK constraints), index (with
+    a partial index's condition), foreign key, trigger and view of `database` on `connection`,
+    as comparable tuples. Column order, defaults and the SQL's spelling are left out:
+    migrations add columns last, with server defaults, where the models list them in place."""
     master = f"{quoted(database)}.sqlite_master"
     objects = connection.execute(
         f"SELECT type, name, tbl_name, sql FROM {master} "  # noqa: S608 -- a schema name we chose  # nosec B608
@@ -53,25 +55,60 @@ def _table(connection: sqlite3.Connection, database: str, name: str, sql: str) -
             f"PRAGMA {schema}.table_xinfo({table})"
         )
     )
-    described: set[tuple] = {("table", name, columns, "AUTOINCREMENT" in sql.upper())}
+    described: set[tuple] = {("table", name, columns, "AUTOINCREMENT" in sql.upper(), _checks(sql))}
     for _seq, index, unique, origin, partial in connection.execute(
         f"PRAGMA {schema}.index_list({table})"
     ):
         covered = tuple(
-            column
-            for _rank, _cid, column, _desc, _collation, key in connection.execute(
+            (column, bool(descending), collation)
+            for _rank, _cid, column, descending, collation, key in connection.execute(
                 f"PRAGMA {schema}.index_xinfo({quoted(index)})"
             )
             if key
         )
+        condition = None
+        if partial:
+            (index_sql,) = connection.execute(
+                f"SELECT sql FROM {schema}.sqlite_master WHERE type = 'index' AND name = ?",  # noqa: S608  # nosec B608
+                (index,),
+            ).fetchone()
+            condition = _spelled(re.split(r"\bWHERE\b", index_sql, maxsplit=1, flags=re.I)[1])
         # SQLite names the indexes behind UNIQUE and PRIMARY KEY constraints itself.
         label = index if origin == "c" else origin
-        described.add(("index", name, label, bool(unique), bool(partial), covered))
+        described.add(("index", name, label, bool(unique), condition, covered))
     for _id, _seq, target, source, column, _update, on_delete, _match in connection.execute(
         f"PRAGMA {schema}.foreign_key_list({table})"
     ):
         described.add(("foreign key", name, source, target, column, on_delete))
     return described
+
+
+def _spelled(sql: str) -> str:
+    """SQL with its spacing, case and identifier quotes evened out, to compare two spellings."""
+    return " ".join(sql.replace('"', "").replace("`", "").lower().split())
+
+
+def _checks(sql: str) -> frozenset[str]:
+    """The CHECK constraints of a CREATE TABLE statement: each clause, spelled evenly. One the
+    migrations do not create could refuse chosen comments once restored."""
+    found = set()
+    for match in re.finditer(r"\bCHECK\s*\(", sql, flags=re.I):
+        depth, quote, end = 0, None, len(sql)
+        for position in range(match.end() - 1, len(sql)):
+            char = sql[position]
+            if quote:
+                quote = None if char == quote else quote
+            elif char in "'\"`":
+                quote = char
+            elif char == "(":
+                depth += 1
+            elif char == ")":
+                depth -= 1
+                if depth == 0:
+                    end = position + 1
+                    break
+        found.add(_spelled(sql[match.start() : end]))
+    return frozenset(found)
 
 
 def describe_difference(found: Schema, expected: Schema) -> str | None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import sqlite3
+import subprocess
+import sys
 import tarfile
 import threading
 import time
@@ -389,7 +392,7 @@ def archive_with(site, tmp_path, *statements: str) -> Path:
         tar.extractall(folder, filter="data")
     with closing(sqlite3.connect(folder / "causerie.sqlite3")) as connection, connection:
         for statement in statements:
-            connection.execute(statement)
+            connection.executescript(statement)
     doctored = tmp_path / "doctored.tar.gz"
     with tarfile.open(doctored, "w:gz") as tar:
         for member in sorted(folder.iterdir()):
@@ -412,8 +415,21 @@ def archive_with(site, tmp_path, *statements: str) -> Path:
         ("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)", "a table 'notes'"),
         ("ALTER TABLE posts ADD COLUMN extra TEXT", "table 'posts' differs"),
         ("DROP INDEX ix_posts_status_published", "table 'posts' differs"),
+        (
+            # A CHECK clause slipped into the table's SQL: it would refuse chosen comments.
+            "PRAGMA writable_schema = ON;"
+            "UPDATE sqlite_master SET sql = replace(sql, 'body TEXT NOT NULL', "
+            "'body TEXT NOT NULL CHECK (body NOT LIKE ''%zz%'')') WHERE name = 'comments';",
+            "table 'comments' differs",
+        ),
+        (
+            "DROP INDEX uq_comments_post_fingerprint_sent;"
+            "CREATE UNIQUE INDEX uq_comments_post_fingerprint_sent"
+            " ON comments (post_id, fingerprint) WHERE form_key IS NULL;",
+            "table 'comments' differs",
+        ),
     ],
-    ids=["trigger", "view", "table", "column", "index"],
+    ids=["trigger", "view", "table", "column", "index", "check", "partial-index"],
 )
 def test_restore_refuses_a_schema_causerie_did_not_build_and_changes_nothing(
     site, tmp_path, statement, named
@@ -434,6 +450,26 @@ def test_restore_refuses_a_schema_causerie_did_not_build_and_changes_nothing(
     )
     assert not (Path(site.instance_path) / "backups" / "doctored").exists()
     assert not list((Path(site.instance_path) / "backups").glob("before-restore-*"))
+
+
+def test_a_restore_builds_the_schema_from_the_migrations_never_from_the_archive(site, tmp_path):
+    """What the comparison leaves out (a default, the SQL's spelling) is not taken from the
+    archive either: the restored tables are the migrations' own, holding the archive's rows."""
+    doctored = archive_with(
+        site,
+        tmp_path,
+        "PRAGMA writable_schema = ON;"
+        "UPDATE sqlite_master SET sql = replace(sql, 'title VARCHAR(200) NOT NULL', "
+        "'title VARCHAR(200) NOT NULL DEFAULT ''planted''') WHERE name = 'posts';",
+    )
+    archived = rows(tmp_path / "doctored" / "causerie.sqlite3", "SELECT sql FROM sqlite_master")
+    assert "planted" in str(archived)
+
+    result = site.test_cli_runner().invoke(args=["restore", str(doctored), "--yes"])
+
+    assert result.exit_code == 0, result.output
+    assert slugs(site) == ["first", "second"]
+    assert "planted" not in str(rows(database_file(site), "SELECT sql FROM sqlite_master"))
 
 
 def published(site):
@@ -556,3 +592,22 @@ def test_restoring_an_older_backup_brings_it_to_the_current_schema(tmp_path):
     for app in (old, new):
         with app.app_context():
             db.engine.dispose()
+
+
+def test_copies_left_by_a_killed_backup_or_restore_are_removed_by_the_next_one(site):
+    """A backup or restore killed on the way leaves its scratch copy of the database behind;
+    the next one removes it, and never the copy of a process still at work."""
+    killed = subprocess.Popen([sys.executable, "-c", "pass"])
+    killed.wait()
+    dead = Path(site.instance_path) / f".scratch-{killed.pid}-x"
+    alive = Path(site.instance_path) / f".scratch-{os.getpid()}-y"
+    for folder in (dead, alive):
+        folder.mkdir()
+        (folder / "causerie.sqlite3").write_bytes(b"copy")
+
+    backup(site)
+    result = site.test_cli_runner().invoke(args=["restore", str(backup(site)), "--yes"])
+
+    assert result.exit_code == 0, result.output
+    assert not dead.exists()
+    assert (alive / "causerie.sqlite3").exists()

@@ -311,6 +311,14 @@ def deeply_nested(depth: int) -> str:
             lambda data: data["posts"][0].update(title=[[["deep"]]]),
             "posts.title holds a list, which is not a value of a field.",
         ),
+        (
+            lambda data: data["posts"][0].update(title="\ud800bad"),
+            "posts.title holds half of a character (a lone surrogate)",
+        ),
+        (
+            lambda data: data["comments"][0].update(created_at="0001-01-01T00:00:00+05:00"),
+            "comments.created_at holds '0001-01-01T00:00:00+05:00', which is not a datetime.",
+        ),
     ],
     ids=[
         "language",
@@ -323,6 +331,8 @@ def deeply_nested(depth: int) -> str:
         "date",
         "nul",
         "nested-value",
+        "lone-surrogate",
+        "year-one-east-of-utc",
     ],
 )
 def test_a_wrong_value_is_refused_in_one_line_and_changes_nothing(
