@@ -7,7 +7,6 @@ under scripts/with-postgres."""
 from __future__ import annotations
 
 import re
-import threading
 import time
 
 from sqlalchemy import func, select
@@ -16,13 +15,11 @@ from cms.extensions import db
 from cms.models import Comment, Post
 from tests.support.imports import export_with_copies, start_import
 from tests.support.production_server import (
-    NO_ANSWER,
+    Commenters,
     Gunicorn,
-    Reader,
-    Submission,
+    PageReaders,
     answer_problems,
     new_site,
-    send,
     storage_problems,
 )
 
@@ -40,56 +37,23 @@ def test_import_beside_commenters_and_readers_loses_nothing_and_stalls_nobody(tm
     export = export_with_copies(tmp_path / "large.xml", COPIES)
     site = new_site(tmp_path)
     server = Gunicorn(site, workers=2)
-    submissions: list[Submission] = []
-    reads: list[tuple[float, str, int]] = []  # (seconds, page, status)
-    errors: list[str] = []
-    stop = threading.Event()
-
-    def comment_until_stopped(reader: Reader) -> None:
-        n = 0
-        try:
-            while not stop.is_set():
-                n += 1
-                submission = Submission(reader.fill_in(f"{reader.name}, comment {n}: fair winds."))
-                submissions.append(submission)
-                reader.send(submission)
-        except AssertionError as error:
-            errors.append(f"{reader.name}: {error}")
-
-    def read_until_stopped() -> None:
-        n = 0
-        while not stop.is_set():
-            page = PAGES[n % len(PAGES)]
-            n += 1
-            started = time.monotonic()
-            try:
-                status = send(server.port, "GET", page).status
-            except NO_ANSWER as error:
-                errors.append(f"GET {page}: no answer ({error})")
-                continue
-            reads.append((time.monotonic() - started, page, status))
-
     server.start()
-    threads = [
-        threading.Thread(target=comment_until_stopped, args=(Reader(server.port, site, f"R{i}"),))
-        for i in range(COMMENTERS)
-    ] + [threading.Thread(target=read_until_stopped) for _ in range(READERS)]
     try:
-        for thread in threads:
-            thread.start()
-        time.sleep(1)  # the load is running before the import starts
-        importer = start_import(site.app, export)
-        output, _ = importer.communicate(timeout=600)
-        time.sleep(1)  # and goes on after it
+        with (
+            Commenters(server, site, COMMENTERS) as commenters,
+            PageReaders(server.port, PAGES, READERS) as readers,
+        ):
+            time.sleep(1)  # the load is running before the import starts
+            importer = start_import(site.app, export)
+            output, _ = importer.communicate(timeout=600)
+            time.sleep(1)  # and goes on after it
     finally:
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=120)
         server.stop()
+    submissions, reads = commenters.submissions, readers.reads
     output = output.decode()
     # The import's own measure: from its first statement to its commit, lock wait included.
     written = re.search(r"Written in one transaction of ([\d.]+) s", output)
-    worst_read = max(reads)
+    worst_read = readers.slowest()
     acknowledged = [s for s in submissions if s.comment_ids]
     figures = (
         f"import: exit {importer.returncode}, {written[0] if written else 'no write time'}; "
@@ -98,10 +62,11 @@ def test_import_beside_commenters_and_readers_loses_nothing_and_stalls_nobody(tm
         f"sent, {len(acknowledged)} acknowledged"
     )
     print(figures)
+    errors = commenters.errors + readers.errors
     assert not errors, [*errors[:20], figures]
     problems = answer_problems(submissions) + storage_problems(site, submissions)
     assert not problems, "\n".join([*problems[:20], figures])
-    failed_reads = [(page, status) for _, page, status in reads if status != 200]
+    failed_reads = readers.failures()
     assert not failed_reads, [*failed_reads[:20], figures]
     assert worst_read[0] < WORST_READ_SECONDS, figures
     assert importer.returncode == 0, output

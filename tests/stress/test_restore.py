@@ -4,26 +4,19 @@ that restore kept, once; and no id is ever given to two different comments."""
 
 from __future__ import annotations
 
-import os
-import sqlite3
-import subprocess
-import sys
-import tarfile
-import threading
 import time
 from collections import defaultdict
-from contextlib import closing
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import TEST_DATABASE_URL, make_app
 from tests.support.production_server import (
+    Commenters,
     Gunicorn,
-    Reader,
-    Site,
-    Submission,
     answer_problems,
+    archived_comments,
+    flask,
     new_site,
     stored_comments,
 )
@@ -34,63 +27,6 @@ WORKERS = 2
 SAFETY = "Safety copy of the previous content: "
 
 
-def flask(site: Site, *args: str) -> subprocess.CompletedProcess:
-    """A `flask` command run by the operator in the site's folder, on its instance."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("CMS_")}
-    command = [str(Path(sys.executable).parent / "flask"), "--app", "site_wsgi", *args]
-    return subprocess.run(
-        command, cwd=site.folder, env=environment, capture_output=True, text=True, timeout=120
-    )
-
-
-def archived_comments(archive: Path, into: Path) -> list[tuple[int, str]]:
-    """(id, body) of every comment in a backup archive's database."""
-    with tarfile.open(archive) as tar:
-        tar.extract("causerie.sqlite3", into, filter="data")
-    with closing(sqlite3.connect(into / "causerie.sqlite3")) as connection:
-        return connection.execute("SELECT id, body FROM comments ORDER BY id").fetchall()
-
-
-class Commenters:
-    """COMMENTERS readers, each commenting again and again until stopped, every comment with
-    words of its own."""
-
-    def __init__(self, server: Gunicorn, site: Site) -> None:
-        self.submissions: list[Submission] = []
-        self.errors: list[str] = []
-        self.stop = threading.Event()
-        self.threads = [
-            threading.Thread(target=self._comment, args=(Reader(server.port, site, f"Reader {i}"),))
-            for i in range(COMMENTERS)
-        ]
-
-    def _comment(self, reader: Reader) -> None:
-        n = 0
-        try:
-            while not self.stop.is_set():
-                n += 1
-                body = f"{reader.name}, comment {n}: the tide is turning."
-                submission = Submission(reader.fill_in(body))
-                self.submissions.append(submission)
-                reader.send(submission)
-        except AssertionError as error:
-            self.errors.append(f"{reader.name}: {error}")
-
-    def __enter__(self) -> Commenters:
-        for thread in self.threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *_exc) -> None:
-        self.stop.set()
-        for thread in self.threads:
-            thread.join(timeout=120)
-        assert not any(thread.is_alive() for thread in self.threads)
-
-    def acknowledged_since(self, count: int) -> int:
-        return sum(1 for s in self.submissions[count:] if s.comment_ids)
-
-
 @pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="restore copies SQLite databases")
 def test_restore_under_comments_loses_nothing_and_reuses_no_id(tmp_path):
     site = new_site(tmp_path)
@@ -99,7 +35,7 @@ def test_restore_under_comments_loses_nothing_and_reuses_no_id(tmp_path):
     during: list[int] = []  # comments acknowledged while each restore ran
     server.start()
     try:
-        with Commenters(server, site) as commenters:
+        with Commenters(server, site, COMMENTERS) as commenters:
             for _ in range(ROUNDS):
                 time.sleep(1)
                 backup = flask(site, "backup")
@@ -162,7 +98,7 @@ def test_restore_on_postgresql_refuses_and_comments_go_on(tmp_path):
     server = Gunicorn(site, workers=WORKERS)
     server.start()
     try:
-        with Commenters(server, site) as commenters:
+        with Commenters(server, site, COMMENTERS) as commenters:
             time.sleep(1)
             for _ in range(ROUNDS):
                 restore = flask(site, "restore", str(archive), "--yes")

@@ -1,8 +1,9 @@
 """The real production server (gunicorn with deploy/gunicorn.conf.py) on a loopback port, serving
 a site in a temporary folder on the suite's database (SQLite, or PostgreSQL under
-scripts/with-postgres); readers who send comments through it and send again what got no answer;
-and the check that each acknowledged comment is stored exactly once. Shared by the deployment
-tests and the crash tests."""
+scripts/with-postgres); readers who send comments through it and send again what got no answer,
+and readers who only load pages; `flask` commands run beside them as the operator runs them; and
+the check that each acknowledged comment is stored exactly once. Shared by the deployment tests,
+the crash tests and the tests of operations run beside traffic."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ import random
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
+import tarfile
 import threading
 import time
 from collections import Counter
@@ -23,13 +26,13 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from cms import PROJECT_ROOT
 from cms.clock import utcnow
 from cms.extensions import db
 from cms.kernel.settings import ensure_settings_row
-from cms.models import PUBLISHED, Author, Comment, Post
+from cms.models import APPROVED, PUBLISHED, Author, Comment, Post
 from cms.posts import render
 from tests.conftest import PASSWORD, make_app
 from tests.support.comments import TOKEN_RE
@@ -179,12 +182,69 @@ def write_site(tmp_path: Path, app: Flask, **config) -> None:
     )
 
 
+def add_old_comments(site: Site, count: int) -> None:
+    """`count` approved comments on a second published post (/posts/old-talk/), in one
+    transaction: a database of some size for an operation to work through, while the busy
+    post's page stays light."""
+    with site.app.app_context():
+        alice = db.session.scalar(select(Author).filter_by(username="alice"))
+        post = Post(
+            title="Old talk",
+            slug="old-talk",
+            body="Years of it.",
+            status=PUBLISHED,
+            published_at=utcnow(),
+            author=alice,
+        )
+        db.session.add(post)
+        db.session.flush()
+        rows = [
+            {
+                "post_id": post.id,
+                "author_name": f"Old reader {n % 50}",
+                "author_email": f"old{n % 50}@example.org",
+                "body": f"Old comment {n}: the harbour was quiet that winter, and the boats "
+                "stayed in, their ropes creaking through the long nights.",
+                "body_html": f"<p>Old comment {n}: the harbour was quiet that winter.</p>",
+                "status": APPROVED,
+            }
+            for n in range(count)
+        ]
+        db.session.execute(insert(Comment), rows)
+        db.session.commit()
+
+
+def every_comment(site: Site) -> set[tuple[int, str]]:
+    """(id, body) of every comment in the live database, on any post."""
+    with site.app.app_context():
+        return {tuple(row) for row in db.session.execute(select(Comment.id, Comment.body))}
+
+
 def stored_comments(site: Site) -> list[tuple[int, str]]:
     """(id, body) of every comment the database holds on the site's post (an import beside the
     load brings others), in id order."""
     query = select(Comment.id, Comment.body).where(Comment.post_id == site.post_id)
     with site.app.app_context():
         return [tuple(row) for row in db.session.execute(query.order_by(Comment.id))]
+
+
+def archived_comments(archive: Path, into: Path) -> list[tuple[int, str]]:
+    """(id, body) of every comment in a backup archive's database, which is extracted to
+    `into`/causerie.sqlite3 (and left there, for further checks)."""
+    with tarfile.open(archive) as tar:
+        tar.extract("causerie.sqlite3", into, filter="data")
+    with closing(sqlite3.connect(into / "causerie.sqlite3")) as connection:
+        return connection.execute("SELECT id, body FROM comments ORDER BY id").fetchall()
+
+
+def flask(site: Site, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """A `flask` command run by the operator in the site's folder, on its instance (the
+    developer's own CMS_* settings left out); its output captured as text."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CMS_")}
+    command = [str(Path(sys.executable).parent / "flask"), "--app", "site_wsgi", *args]
+    return subprocess.run(
+        command, cwd=site.folder, env=environment, capture_output=True, text=True, timeout=timeout
+    )
 
 
 # --- The server ------------------------------------------------------------------------------
@@ -360,6 +420,107 @@ class Reader:
         submission.sends += sends
         if answer is not None:
             submission.answers.append(answer)
+
+
+class Commenters:
+    """`count` readers, each commenting again and again until stopped, every comment with words
+    of its own: a context manager, running while its block runs. `waits` holds how long each
+    comment took to be answered, from its first send."""
+
+    def __init__(self, server: Gunicorn, site: Site, count: int = 4) -> None:
+        self.submissions: list[Submission] = []
+        self.waits: list[float] = []
+        self.errors: list[str] = []
+        self.stop = threading.Event()
+        self.threads = [
+            threading.Thread(target=self._comment, args=(Reader(server.port, site, f"Reader {i}"),))
+            for i in range(count)
+        ]
+
+    def _comment(self, reader: Reader) -> None:
+        n = 0
+        try:
+            while not self.stop.is_set():
+                n += 1
+                body = f"{reader.name}, comment {n}: the tide is turning."
+                submission = Submission(reader.fill_in(body))
+                self.submissions.append(submission)
+                started = time.monotonic()
+                reader.send(submission)
+                self.waits.append(time.monotonic() - started)
+        except AssertionError as error:
+            self.errors.append(f"{reader.name}: {error}")
+
+    def __enter__(self) -> Commenters:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=120)
+        assert not any(thread.is_alive() for thread in self.threads)
+
+    def acknowledged(self) -> set[tuple[int, str]]:
+        """(id, body) of every comment the site has acknowledged so far."""
+        return {(i, s.body) for s in list(self.submissions) for i in s.comment_ids}
+
+    def acknowledged_since(self, count: int) -> int:
+        """How many of the submissions after the first `count` were acknowledged."""
+        return sum(1 for s in self.submissions[count:] if s.comment_ids)
+
+    def wait_for(self, count: int, *, since: int = 0, timeout: float = 30) -> None:
+        """Return once `count` of the submissions after the first `since` are acknowledged, or
+        after `timeout` seconds (the test's own figures then say how far the load got)."""
+        deadline = time.monotonic() + timeout
+        while self.acknowledged_since(since) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
+class PageReaders:
+    """`count` readers loading `pages` in turn until stopped, each page as soon as the last one
+    came: a context manager, running while its block runs. `reads` holds (seconds, page,
+    status) of each page read, `errors` each request that got no answer."""
+
+    def __init__(self, port: int, pages: tuple[str, ...], count: int = 1) -> None:
+        self.port, self.pages = port, pages
+        self.reads: list[tuple[float, str, int]] = []
+        self.errors: list[str] = []
+        self.stop = threading.Event()
+        self.threads = [threading.Thread(target=self._read) for _ in range(count)]
+
+    def _read(self) -> None:
+        n = 0
+        while not self.stop.is_set():
+            page = self.pages[n % len(self.pages)]
+            n += 1
+            started = time.monotonic()
+            try:
+                status = send(self.port, "GET", page).status
+            except NO_ANSWER as error:
+                self.errors.append(f"GET {page}: no answer ({error})")
+                continue
+            self.reads.append((time.monotonic() - started, page, status))
+
+    def __enter__(self) -> PageReaders:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=120)
+        assert not any(thread.is_alive() for thread in self.threads)
+
+    def slowest(self) -> tuple[float, str, int]:
+        """The slowest read: (seconds, page, status)."""
+        return max(self.reads)
+
+    def failures(self) -> list[tuple[str, int]]:
+        """(page, status) of every read not answered 200."""
+        return [(page, status) for _, page, status in self.reads if status != 200]
 
 
 # --- What must hold --------------------------------------------------------------------------
