@@ -43,6 +43,7 @@ TITLE_MAX = 200  # a post's or page's title
 USERNAME_MAX, DISPLAY_NAME_MAX = 64, 120
 COMMENT_NAME_MAX, COMMENT_EMAIL_MAX, COMMENT_WEBSITE_MAX = 100, 254, 500
 IP_MAX = 45  # the longest IPv6 address written out
+ALT_TEXT_MAX = 300  # an image's description
 
 # SQLite otherwise gives a new row the largest id + 1, so deleting or restoring away the newest
 # rows hands their ids to others: old links and visitors' own-comment lists would name new words.
@@ -381,3 +382,17 @@ class Upload(db.Model):
     height: Mapped[int] = mapped_column()
     author_id: Mapped[int | None] = mapped_column(ForeignKey("authors.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # What the image shows, for readers who cannot see it: the Markdown to copy carries it.
+    alt: Mapped[str] = mapped_column(String(ALT_TEXT_MAX), default="", server_default="")
+    # SHA-256 of the bytes as they were uploaded: the same file sent again is this row, not a
+    # copy. None for images uploaded before it was recorded.
+    sha256: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    # The narrower copies stored beside it, "<name stem>-<width>.<ext>", as widths ("640 960").
+    variant_widths: Mapped[str] = mapped_column(String(40), default="", server_default="")
+
+    @property
+    def widths(self) -> list[int]:
+        """The widths of its narrower copies, narrowest first."""
+        return sorted(
+            int(width) for width in (self.variant_widths or "").split() if width.isdigit()
+        )

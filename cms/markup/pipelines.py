@@ -3,12 +3,14 @@ sanitized, typeset HTML, and the one Markup(...) of the app."""
 
 from __future__ import annotations
 
+import html as html_entities
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from .allowlists import _comment_cleaner, _post_cleaner
+from .allowlists import _comment_cleaner, _has_allowed_scheme, _post_cleaner
 from .html_tokens import _top_level_blocks
 from .markdown_converters import _comment_markdown, _post_markdown
 from .text import _summarize, plain_text
@@ -16,7 +18,7 @@ from .typography import _typeset
 
 # Stored next to every rendered body: bump it whenever the output of this package may change
 # (Markdown extensions, allow-lists, typography), so old content gets re-rendered.
-RENDERER_VERSION = 1
+RENDERER_VERSION = 2
 
 MORE_MARKER = "<!--more-->"
 # WordPress writes "<!--more-->" but also "<!--more Continue reading-->"; imports keep both. The
@@ -50,7 +52,58 @@ def _has_content(html: str) -> bool:
     return bool(plain_text(html)) or re.search(r"<(?:img|hr)\b", html) is not None
 
 
-def render_post(source: str, language: str) -> RenderedPost:
+# An <img> as nh3 writes it (attribute values in double quotes, which they never contain).
+_IMG_RE = re.compile(r'<img((?:\s+[a-z][a-z0-9-]*(?:="[^"]*")?)*)\s*/?>')
+_ATTRIBUTE_RE = re.compile(r'\s+([a-z][a-z0-9-]*)(?:="([^"]*)")?')
+_DIMENSION_RE = re.compile(r"[1-9][0-9]{0,4}")
+_SRCSET_CANDIDATE_RE = re.compile(r"(\S+) [1-9][0-9]{0,4}w")
+
+
+def _site_path(url: str) -> bool:
+    return url.startswith("/") and not url.startswith("//") and _has_allowed_scheme(url)
+
+
+def _image_attribute_allowed(name: str, value: str) -> bool:
+    """The attributes the site adds to its own images, checked as strictly as the allow-list:
+    srcset (which the allow-list never lets an author write) lists addresses of this site only."""
+    if name in ("width", "height"):
+        return _DIMENSION_RE.fullmatch(value) is not None
+    if name == "srcset":
+        candidates = [_SRCSET_CANDIDATE_RE.fullmatch(part.strip()) for part in value.split(",")]
+        return all(found and _site_path(found.group(1)) for found in candidates)
+    if name == "sizes":
+        return re.fullmatch(r"[\w\s().,:%+-]+", value) is not None
+    return False
+
+
+def _with_image_attributes(html: str, images: Mapping[str, Mapping[str, str]]) -> str:
+    """Give each <img> whose src is a key of `images` the attributes it maps to (its size, its
+    srcset and sizes), except those the author set; a width or height set by the author keeps
+    the other one out too."""
+    if not images or "<img" not in html:
+        return html
+
+    def extend(match: re.Match[str]) -> str:
+        present = dict(_ATTRIBUTE_RE.findall(match.group(1)))
+        extra = images.get(html_entities.unescape(present.get("src", "")))
+        if not extra:
+            return match.group(0)
+        sized = "width" in present or "height" in present
+        added = "".join(
+            f' {name}="{escape(value)}"'
+            for name, value in extra.items()
+            if name not in present
+            and not (sized and name in ("width", "height"))
+            and _image_attribute_allowed(name, value)
+        )
+        return f"<img{match.group(1)}{added}>"
+
+    return _IMG_RE.sub(extend, html)
+
+
+def render_post(
+    source: str, language: str, images: Mapping[str, Mapping[str, str]] | None = None
+) -> RenderedPost:
     """Render an author's Markdown post to sanitized HTML, its excerpt and its summary.
 
     The excerpt is what comes before the first more-marker (split in the rendered HTML, so
@@ -58,7 +111,9 @@ def render_post(source: str, language: str) -> RenderedPost:
     text, not a marker), else the first top-level paragraph (or first block when there is no
     paragraph). Excerpts carry no ids and no footnote references. has_more says whether the body
     holds anything besides the excerpt; a marker with nothing after it counts as no more.
-    Deterministic: the same source and language always give the same bytes.
+    `images` maps the src of the site's own images to the attributes their <img> gets (width,
+    height, srcset, sizes; see _with_image_attributes).
+    Deterministic: the same source, language and images always give the same bytes.
     """
     rendered = _post_markdown(language).convert(source)
     cleaner = _post_cleaner(keep_ids=True)
@@ -77,9 +132,10 @@ def render_post(source: str, language: str) -> RenderedPost:
             first = next((block for block in blocks if block[0] == "p"), blocks[0])
             excerpt = _excerpt(first[1], language)
             has_more = len(blocks) > 1
+    images = images or {}
     return RenderedPost(
-        body_html=_typeset(body, language),
-        excerpt_html=excerpt,
+        body_html=_with_image_attributes(_typeset(body, language), images),
+        excerpt_html=_with_image_attributes(excerpt, images),
         summary=_summarize(plain_text(excerpt)),
         has_more=has_more,
     )

@@ -22,7 +22,7 @@ from ..clock import utcnow
 from ..extensions import db
 from ..kernel.database import reading_only
 from ..kernel.storage import free_space
-from ..media import upload_folder
+from ..media import UPLOAD_NAME_RE, upload_folder
 from . import schema
 from .migrations import migration_revisions
 
@@ -241,6 +241,19 @@ def check_archive_schema(restored: Path) -> str | None:
     return revision
 
 
+def check_archive_uploads(restored: Path) -> None:
+    """BackupError unless every upload the archive's database names is a name the site gives:
+    the desk deletes an image's file by its name, and '../config.py' would be the secret key."""
+    with closing(sqlite3.connect(restored)) as connection:
+        names = [name for (name,) in connection.execute("SELECT name FROM uploads")]
+    for name in names:
+        if not UPLOAD_NAME_RE.fullmatch(name or ""):
+            raise BackupError(
+                f"The archive's database names an upload {name!r}, which is not a name Causerie "
+                "gives its files: nothing was changed."
+            )
+
+
 def _highest_ids(connection: sqlite3.Connection) -> dict[str, int]:
     """The highest id each table of the live database has given: its largest rowid (the id of
     a table with an INTEGER PRIMARY KEY), or what sqlite_sequence remembers of rows deleted
@@ -362,6 +375,7 @@ def restore_backup(archive: Path) -> Path | None:
             schema.record_revision(restored, head)  # its schema is the newest one: checked
         elif revision != head:
             schema.migrate_file(restored, head)
+        check_archive_uploads(restored)
         reference = Path(scratch) / "reference.sqlite3"
         schema.migrate_file(reference, head)
         db.session.remove()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import reprlib
 import sys
 import time
@@ -25,6 +26,7 @@ from ..extensions import db
 from ..kernel.database import reading_only, writing
 from ..kernel.settings import site_settings
 from ..kernel.text import SLUG_PATTERN
+from ..media import UPLOAD_NAME_RE, image_attributes
 from ..models import (
     APPROVED,
     DRAFT,
@@ -35,6 +37,7 @@ from ..models import (
     SPAM,
     Comment,
     Post,
+    Upload,
     body_fingerprint,
     unusable_password_hash,
 )
@@ -111,6 +114,15 @@ CHOICES: dict[tuple[str, str], frozenset[str]] = {
     ("autosaves", "kind"): frozenset({POST, PAGE}),
 }
 SLUGS = frozenset({("posts", "slug"), ("tags", "slug")})
+# Text columns the site fills itself, in the form it writes them.
+PATTERNS: dict[tuple[str, str], tuple[re.Pattern[str], str]] = {
+    ("uploads", "name"): (UPLOAD_NAME_RE, "a name Causerie gives its uploads"),
+    ("uploads", "sha256"): (re.compile(r"[0-9a-f]{64}"), "a SHA-256 in hexadecimal"),
+    ("uploads", "variant_widths"): (
+        re.compile(r"(?:[1-9][0-9]{0,4}(?: [1-9][0-9]{0,4})*)?"),
+        "widths separated by spaces",
+    ),
+}
 # Text columns without a length of their own: the editor's limit for a post's Markdown.
 TEXT_MAX = 1_000_000
 # A file larger than this is refused before it is read (it would be held in memory whole).
@@ -249,6 +261,8 @@ def _check_text(table: Table, column, where: str, value: str) -> None:
         )
     if key == ("site_settings", "timezone") and not is_timezone(value):
         raise TransferError(f"{where} holds {_SHORT.repr(value)}, which is not a time zone.")
+    if key in PATTERNS and not PATTERNS[key][0].fullmatch(value):
+        raise TransferError(f"{where} holds {_SHORT.repr(value)}, which is not {PATTERNS[key][1]}.")
     if key in SLUGS and not SLUG_PATTERN.match(value):
         raise TransferError(
             f"{where} holds {_SHORT.repr(value)}, which is not an address (lowercase letters, "
@@ -329,9 +343,12 @@ def import_site(data: Any, *, progress: Progress = nullcontext) -> ImportResult:
     authors = [row["username"] for row in tables["authors"]]
     for row in tables["authors"]:
         row["password_hash"] = unusable_password_hash()
+    # The imported posts' images get their srcset from the imported uploads (the files come
+    # with instance/uploads/, copied along).
+    images = image_attributes(Upload(**row) for row in tables["uploads"])
     with progress(tables["posts"]) as posts:
         for row in posts:
-            _render_post(row, language)
+            _render_post(row, language, images)
     _render_comments(tables["comments"], language)
 
     started = time.monotonic()
@@ -376,11 +393,11 @@ def _row_values(table: Table, spec: Exported, record: dict[str, Any]) -> dict[st
     }
 
 
-def _render_post(row: dict[str, Any], language: str) -> None:
+def _render_post(row: dict[str, Any], language: str, images: dict[str, dict[str, str]]) -> None:
     """The post's HTML, excerpt, summary and word count, by the posts feature's own rule (on a
     post that never enters the session)."""
     post = Post(body=row.get("body") or "")
-    render(post, language)
+    render(post, language, images)
     row.update({name: getattr(post, name) for name in DERIVED["posts"]})
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from .. import markup
 from ..cache import keep_out_of_cache
 from ..extensions import db
 from ..kernel.database import write_unless_changed
+from ..media import image_attributes, uploads_in
 from ..models import Post
 
 
@@ -16,9 +17,15 @@ def render_key(language: str) -> str:
     return f"{markup.RENDERER_VERSION}:{language}"
 
 
-def render(post: Post, language: str) -> None:
-    """Store the post's HTML, excerpt and summary, rendered from its Markdown."""
-    rendered = markup.render_post(post.body, language)
+def render(
+    post: Post, language: str, images: Mapping[str, Mapping[str, str]] | None = None
+) -> None:
+    """Store the post's HTML, excerpt and summary, rendered from its Markdown. The uploads it
+    shows get their size and srcset: from `images` (media.image_attributes) when given, else
+    from the uploads it names (one query, none when it names none)."""
+    if images is None:
+        images = image_attributes(uploads_in(post.body))
+    rendered = markup.render_post(post.body, language, images)
     post.body_html = rendered.body_html
     post.excerpt_html = rendered.excerpt_html
     post.summary = rendered.summary

@@ -275,28 +275,48 @@
 
   /* --- Images --------------------------------------------------------------------------------- */
 
-  function insertAtCursor(start, end, text) {
+  var fileInput = form.elements.image;
+  var altInput = form.elements.image_alt;
+  var uploadButton = form.querySelector('button[name="action"][value="upload"]');
+  // The text's selection means something only once the author has been in it: before that it
+  // sits at 0, and an image went above the whole post.
+  var cursorPlaced = false;
+  body.addEventListener("focus", function () { cursorPlaced = true; });
+
+  function newlines(count) {
+    return "\n\n".slice(0, Math.max(0, 2 - count));
+  }
+
+  /* The image's Markdown as a paragraph of its own: where the author left the cursor, else at
+     the end of the text; the cursor then stands after it. */
+  function insertImage(markdown) {
+    var value = body.value;
+    var at = cursorPlaced ? body.selectionEnd : value.length;
+    var before = value.slice(0, at);
+    var after = value.slice(at);
+    var text = (before ? newlines(before.match(/\n*$/)[0].length) : "") + markdown +
+      newlines(after.match(/^\n*/)[0].length);
     var scroll = body.scrollTop;
     body.focus();
-    body.setRangeText(text, start, end, "end");
+    body.setRangeText(text, at, at, "end");
     body.scrollTop = scroll;
     body.dispatchEvent(new Event("input", { bubbles: true })); // preview and autosave follow
   }
 
+  /* Upload the chosen file with the description typed beside it, and insert its Markdown. */
   function uploadImage(file) {
-    if (!file) return Promise.resolve();
+    if (!file) {
+      say(uploadProgress, data.textChooseFile, true);
+      fileInput.focus();
+      return Promise.resolve();
+    }
     if (file.size > Number(data.uploadMax)) {
       say(uploadProgress, data.textTooLarge, true);
       return Promise.resolve();
     }
-    // Where the image goes, read before the prompt takes the focus away.
-    var start = body.selectionStart;
-    var end = body.selectionEnd;
-    var alt = window.prompt(data.textAltPrompt, "");
-    if (alt === null) return Promise.resolve(); // the author changed their mind
     var formData = new FormData();
     formData.append("image", file, file.name || "image");
-    formData.append("alt", alt);
+    formData.append("alt", altInput ? altInput.value : "");
     say(uploadProgress, data.textUploading);
     return fetch(data.uploadUrl, {
       method: "POST",
@@ -313,7 +333,9 @@
       } else if (!result.ok || !result.json || !result.json.markdown) {
         say(uploadProgress, (result.json && result.json.message) || data.textUploadFailed, true);
       } else {
-        insertAtCursor(start, end, result.json.markdown);
+        insertImage(result.json.markdown);
+        fileInput.value = "";
+        if (altInput) altInput.value = "";
         say(uploadProgress, data.textUploaded);
       }
     }, function () {
@@ -321,20 +343,26 @@
     });
   }
 
+  /* A file dropped or pasted onto the text becomes the chosen file; the author describes it,
+     then uploads it with the form's own button. */
+  function chooseFile(file) {
+    var transfer = new DataTransfer();
+    transfer.items.add(file);
+    fileInput.files = transfer.files;
+    say(uploadProgress, data.textDescribe.replace("%(name)s", file.name || "image"));
+    if (altInput) altInput.focus();
+  }
+
   function carriesFiles(event) {
     return event.dataTransfer && Array.prototype.indexOf.call(event.dataTransfer.types, "Files") !== -1;
   }
 
-  var fileInput = form.elements.image;
-  if (fileInput) {
-    // The script uploads as soon as a file is chosen and asks for the alt text itself.
-    form.querySelectorAll(".upload-actions, .upload-alt").forEach(function (element) {
-      element.hidden = true;
-    });
-    fileInput.addEventListener("change", function () {
-      uploadImage(fileInput.files[0]).then(function () {
-        fileInput.value = "";
-      });
+  if (fileInput && uploadButton) {
+    // The same button as without the script, which uploads in the background instead of
+    // sending the whole form.
+    uploadButton.addEventListener("click", function (event) {
+      event.preventDefault();
+      uploadImage(fileInput.files[0]);
     });
   }
   body.addEventListener("dragover", function (event) {
@@ -348,15 +376,15 @@
   body.addEventListener("drop", function (event) {
     var files = event.dataTransfer && event.dataTransfer.files;
     body.classList.remove("drop-target");
-    if (!files || !files.length) return; // dropped text: the browser inserts it as usual
+    if (!files || !files.length || !fileInput) return; // dropped text: the browser inserts it
     event.preventDefault();
-    uploadImage(files[0]);
+    chooseFile(files[0]);
   });
   body.addEventListener("paste", function (event) {
     var files = event.clipboardData && event.clipboardData.files;
-    if (!files || !files.length) return;
+    if (!files || !files.length || !fileInput) return;
     event.preventDefault();
-    uploadImage(files[0]);
+    chooseFile(files[0]);
   });
 
   /* --- Keyboard: Ctrl+S (Cmd+S on a Mac) saves ------------------------------------------------- */

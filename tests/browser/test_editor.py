@@ -1,5 +1,5 @@
 """The writing desk in real Chromium: live preview, autosave and restore, session expiry,
-drag-and-drop upload, Ctrl+S."""
+images (where they go, their description, drag and drop, without the script), Ctrl+S."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import base64
 import re
 import time
 from io import BytesIO
-from pathlib import Path
 
 from PIL import Image
 from playwright.sync_api import Page, expect
@@ -166,15 +165,83 @@ def test_an_expired_session_keeps_the_text_in_the_browser(live_app, browser, liv
     assert errors == []
 
 
-def test_dropping_an_image_uploads_it_and_inserts_its_markdown(live_app, page):
+def red_square() -> bytes:
+    png = BytesIO()
+    Image.new("RGB", (4, 3), (200, 30, 30)).save(png, "PNG")
+    return png.getvalue()
+
+
+def choose_image(page: Page, data: bytes, name: str = "square.png") -> None:
+    page.set_input_files("#image", files=[{"name": name, "mimeType": "image/png", "buffer": data}])
+
+
+def record_dialogs(page: Page) -> list[str]:
+    """The messages of every dialog the page opens (each dismissed at once)."""
+    dialogs: list[str] = []
+
+    def dismiss(dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
+    return dialogs
+
+
+IMAGE_MARKDOWN = r"!\[A red square\]\(/media/[\w-]{16}\.png\)"
+
+
+def test_an_image_goes_at_the_end_on_a_line_of_its_own_when_the_cursor_was_never_placed(
+    live_app, page
+):
+    """The author never clicked in the text: the image went before its first character, glued
+    to it ("![…](…)First paragraph."), at the top of the post."""
+    create_author(live_app)
+    post_id = create_post(live_app, "Trip", "First paragraph.\n\nLast words.")
+    log_in(page)
+    dialogs = record_dialogs(page)
+    page.goto(f"/editor/posts/{post_id}/edit")
+    choose_image(page, red_square())
+    page.get_by_label("Description (alt text)").fill("A red square")
+    page.get_by_role("button", name="Upload the image").click()
+    body = page.get_by_label("Text (Markdown)")
+    expect(body).to_have_value(
+        re.compile(rf"^First paragraph\.\n\nLast words\.\n\n{IMAGE_MARKDOWN}\n\n$")
+    )
+    expect(page.get_by_text("Image uploaded and inserted.")).to_be_visible()
+    assert dialogs == []
+    # Ready for the next one: the file and its description are cleared.
+    expect(page.get_by_label("Description (alt text)")).to_have_value("")
+    name = re.search(r"/media/([\w-]+\.png)", body.input_value()).group(1)
+    expect(page.locator("#preview-body img")).to_have_attribute("alt", "A red square")
+    with live_app.app_context():
+        assert db.session.execute(select(Upload.name, Upload.alt)).one() == (name, "A red square")
+
+
+def test_an_image_goes_where_the_author_left_the_cursor_as_a_paragraph_of_its_own(live_app, page):
     create_author(live_app)
     log_in(page)
     page.goto("/editor/posts/new")
     body = page.get_by_label("Text (Markdown)")
-    body.fill("Before after")
-    png = BytesIO()
-    Image.new("RGB", (4, 3), (200, 30, 30)).save(png, "PNG")
-    page.on("dialog", lambda dialog: dialog.accept("A red square"))
+    body.fill("One.\nTwo.")
+    body.evaluate("(body) => body.setSelectionRange(4, 4)")  # after "One."
+    choose_image(page, red_square())
+    alt = page.get_by_label("Description (alt text)")
+    alt.fill("A red square")
+    alt.press("Enter")  # the field's form button: the upload, not the whole form
+    expect(body).to_have_value(re.compile(rf"^One\.\n\n{IMAGE_MARKDOWN}\n\nTwo\.$"))
+    assert page.url.endswith("/editor/posts/new")  # the form stayed as typed, unsent
+
+
+def test_a_dropped_image_is_described_beside_the_text_and_no_dialog_opens(live_app, page):
+    """The description was asked in a window.prompt(): a dialog that blocks the page, which a
+    tired author dismisses, and the image went out with no alt text."""
+    create_author(live_app)
+    log_in(page)
+    dialogs = record_dialogs(page)
+    page.goto("/editor/posts/new")
+    body = page.get_by_label("Text (Markdown)")
+    body.fill("Before\n\nafter")
+    png = red_square()
     page.evaluate(
         """(b64) => {
             const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
@@ -182,23 +249,53 @@ def test_dropping_an_image_uploads_it_and_inserts_its_markdown(live_app, page):
             transfer.items.add(new File([bytes], "square.png", { type: "image/png" }));
             const body = document.getElementById("body");
             body.focus();
-            body.setSelectionRange(7, 7);
+            body.setSelectionRange(6, 6);
             for (const type of ["dragenter", "dragover", "drop"]) {
                 body.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
             }
         }""",
-        base64.b64encode(png.getvalue()).decode(),
+        base64.b64encode(png).decode(),
     )
-    expect(body).to_have_value(
-        re.compile(r"^Before !\[A red square\]\(/media/[\w-]{16}\.png\)after$")
-    )
-    expect(page.get_by_text("Image uploaded and inserted.")).to_be_visible()
+    expect(
+        page.get_by_text("square.png is ready: describe it, then press “Upload the image”.")
+    ).to_be_visible()
+    alt = page.get_by_label("Description (alt text)")
+    expect(alt).to_be_focused()
+    alt.fill("A red square")
+    page.get_by_role("button", name="Upload the image").click()
+    expect(body).to_have_value(re.compile(rf"^Before\n\n{IMAGE_MARKDOWN}\n\nafter$"))
+    assert dialogs == []
     name = re.search(r"/media/([\w-]+\.png)", body.input_value()).group(1)
     with live_app.app_context():
-        assert db.session.scalar(select(Upload.name)) == name
-    assert (Path(live_app.instance_path) / "uploads" / name).read_bytes() == png.getvalue()
+        assert db.session.execute(select(Upload.name, Upload.alt)).one() == (name, "A red square")
     expect(page.locator("#preview-body img")).to_have_attribute("src", f"/media/{name}")
     assert page.request.get(f"/media/{name}").headers["content-type"] == "image/png"
+    # Upload with no file chosen: said beside the button, nothing sent.
+    page.get_by_role("button", name="Upload the image").click()
+    expect(page.get_by_text("Choose an image file to upload.")).to_be_visible()
+
+
+def test_without_javascript_the_upload_takes_the_description_and_shows_the_markdown(
+    live_app, browser, live_server
+):
+    create_author(live_app)
+    context = browser.new_context(base_url=live_server, java_script_enabled=False)
+    page = context.new_page()
+    log_in(page)
+    page.goto("/editor/posts/new")
+    page.get_by_label("Title").fill("Unsaved")
+    page.get_by_label("Text (Markdown)").fill("Words kept.")
+    choose_image(page, red_square())
+    page.get_by_label("Description (alt text)").fill("A red square")
+    page.get_by_role("button", name="Upload the image").click()
+    expect(
+        page.get_by_text("Image uploaded. Paste this Markdown where it should appear:")
+    ).to_be_visible()
+    expect(page.get_by_label("Markdown for the image")).to_have_value(
+        re.compile(rf"^{IMAGE_MARKDOWN}$")
+    )
+    expect(page.get_by_label("Text (Markdown)")).to_have_value("Words kept.")
+    context.close()
 
 
 def test_ctrl_s_saves(live_app, page):

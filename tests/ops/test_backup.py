@@ -12,17 +12,22 @@ import tarfile
 import threading
 import time
 from contextlib import closing
+from io import BytesIO
 from pathlib import Path
 
 import pytest
 from alembic.script import ScriptDirectory
+from PIL import Image
 from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
 
 from cms import PROJECT_ROOT, create_app
 from cms.clock import utcnow
 from cms.extensions import db
-from cms.models import PUBLISHED, Comment, Post, Tag
+from cms.media import store_upload
+from cms.models import PUBLISHED, Author, Comment, Post, Tag, Upload
 from cms.ops.migrations import migration_extension, migration_revisions
+from cms.posts import render
 from tests.conftest import make_app
 from tests.support.comments import add_comment
 
@@ -611,3 +616,61 @@ def test_copies_left_by_a_killed_backup_or_restore_are_removed_by_the_next_one(s
     assert result.exit_code == 0, result.output
     assert not dead.exists()
     assert (alive / "causerie.sqlite3").exists()
+
+
+def test_a_restore_brings_back_each_image_with_its_copies_and_description(tmp_path):
+    """An uploaded photo is three things now: the image, its narrower copies (srcset) and its
+    row (description, hash, widths). A restore on a new machine serves all of them."""
+    app = sqlite_app(tmp_path)
+    photo = BytesIO()
+    Image.linear_gradient("L").resize((1400, 700)).convert("RGB").save(photo, "JPEG")
+    with app.test_request_context():
+        author = Author(username="mara", display_name="Mara")
+        author.set_password("a long enough password")
+        db.session.add(author)
+        db.session.flush()
+        photo.seek(0)
+        upload = store_upload(FileStorage(photo, filename="dunes.jpg"), author.id, "Dunes").upload
+        post = Post(
+            title="Dunes", slug="dunes", body=f"![Dunes](/media/{upload.name})", author_id=author.id,
+            status=PUBLISHED, published_at=utcnow(),
+        )  # fmt: skip
+        render(post, "en")
+        db.session.add(post)
+        db.session.commit()
+        name, widths = upload.name, upload.widths
+    assert widths == [640, 960, 1280]
+    archive = backup(app)
+
+    new = fresh_machine(tmp_path)
+    assert new.test_cli_runner().invoke(args=["restore", str(archive), "--yes"]).exit_code == 0
+    with new.app_context():
+        row = db.session.scalars(select(Upload)).one()
+        assert (row.name, row.alt, row.widths) == (name, "Dunes", widths)
+        assert row.sha256 and len(row.sha256) == 64
+    client = new.test_client()
+    page = client.get("/posts/dunes/").get_data(as_text=True)
+    copies = re.search(r'srcset="([^"]+)"', page).group(1)
+    for candidate in copies.split(","):
+        url = candidate.split()[0]
+        with client.get(url) as served:
+            assert served.status_code == 200 and served.mimetype == "image/jpeg", url
+    with new.app_context():
+        db.engine.dispose()
+
+
+def test_restore_refuses_an_upload_named_by_a_path_and_changes_nothing(site, tmp_path):
+    """Deleting that image in the desk would delete the file its name points at."""
+    doctored = archive_with(
+        site,
+        tmp_path,
+        "INSERT INTO uploads (name, original_name, content_type, size, width, height,"
+        " created_at, alt, sha256, variant_widths) VALUES ('../config.py', 'x.png',"
+        " 'image/png', 1, 1, 1, '2026-01-01 00:00:00', '', '" + "a" * 64 + "', '')",
+    )
+    result = site.test_cli_runner().invoke(args=["restore", str(doctored), "--yes"])
+    assert result.exit_code == 1
+    assert "'../config.py'" in result.output and "nothing was changed" in result.output
+    assert "Traceback" not in result.output
+    assert slugs(site) == ["first", "second"]
+    assert not list((Path(site.instance_path) / "backups").glob("before-restore-*"))

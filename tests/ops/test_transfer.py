@@ -29,6 +29,7 @@ from tests.conftest import PASSWORD, make_app
 from tests.support import WXR_EXPORT
 
 WXR = WXR_EXPORT
+CAT = "CatCatCatCatCat_.png"
 
 
 def export(app, path: Path) -> dict:
@@ -49,6 +50,7 @@ def full_site(app, author, make_post):
     post_id = make_post(
         "Written here", body="Some *Markdown*.\n\n<!--more-->\n\nMore.", tags=["Notes"]
     )
+    make_post("A picture", body=f"![A cat asleep](/media/{CAT})")
     with app.test_request_context():
         settings = site_settings()
         settings.title, settings.language, settings.posts_per_page = "Mon carnet", "fr", 7
@@ -65,13 +67,16 @@ def full_site(app, author, make_post):
                 Revision(post_id=post_id, author_id=author, title="Written", body="Some."),
                 Autosave(author_id=author, post_id=post_id, title="Written here", body="Typed"),
                 Upload(
-                    name="abcdef.png",
+                    name=CAT,
                     original_name="cat.png",
                     content_type="image/png",
                     size=1234,
-                    width=10,
-                    height=20,
+                    width=1000,
+                    height=2000,
                     author_id=author,
+                    alt="A cat asleep on a chair",
+                    sha256="c0ffee" * 10 + "beef",
+                    variant_widths="640 960",
                 ),
                 CommentEvent(post_id=post_id, author_name="Bot", reason="honeypot", ip="192.0.2.1"),
             ]
@@ -145,13 +150,30 @@ def test_export_holds_content_but_no_password_hash(full_site, tmp_path):
 
 
 def test_imported_site_works_and_its_authors_must_set_a_password(full_site, tmp_path):
-    export(full_site, tmp_path / "site.json")
+    data = export(full_site, tmp_path / "site.json")
+    # An image's description, the hash of its file and its narrower copies travel with it.
+    [cat] = data["uploads"]
+    assert (cat["alt"], cat["sha256"], cat["variant_widths"]) == (
+        "A cat asleep on a chair",
+        "c0ffee" * 10 + "beef",
+        "640 960",
+    )
     fresh = make_app(tmp_path / "elsewhere")
     result = import_json(fresh, tmp_path / "site.json")
     assert "flask --app app set-password NAME" in result.output
     client = fresh.test_client()
     page = client.get("/posts/storm-season/")
     assert page.status_code == 200 and "We saw the beam all night." in page.get_data(as_text=True)
+    # Rendered before the uploads were written, the post still offers the image's copies.
+    stem = CAT.removesuffix(".png")
+    picture = client.get("/posts/a-picture/").get_data(as_text=True)
+    assert (
+        f'srcset="/media/{stem}-640.png 640w, /media/{stem}-960.png 960w, /media/{CAT} 1000w"'
+        in picture
+    )
+    with fresh.app_context():
+        row = db.session.scalars(select(Upload)).one()
+        assert (row.alt, row.widths) == ("A cat asleep on a chair", [640, 960])
     assert client.get("/log/2021/03/storm-season/").status_code == 301
     # The old password does not travel; a new one does the job.
     assert (
@@ -319,6 +341,19 @@ def deeply_nested(depth: int) -> str:
             lambda data: data["comments"][0].update(created_at="0001-01-01T00:00:00+05:00"),
             "comments.created_at holds '0001-01-01T00:00:00+05:00', which is not a datetime.",
         ),
+        (
+            lambda data: data["uploads"][0].update(sha256="not-a-hash"),
+            "uploads.sha256 holds 'not-a-hash', which is not a SHA-256 in hexadecimal.",
+        ),
+        (
+            lambda data: data["uploads"][0].update(variant_widths="640,../x"),
+            "uploads.variant_widths holds '640,../x', which is not widths separated by spaces.",
+        ),
+        (
+            # The desk deletes an image's file by its name: this one is the site's secret key.
+            lambda data: data["uploads"][0].update(name="../config.py"),
+            "uploads.name holds '../config.py', which is not a name Causerie gives its uploads.",
+        ),
     ],
     ids=[
         "language",
@@ -333,6 +368,9 @@ def deeply_nested(depth: int) -> str:
         "nested-value",
         "lone-surrogate",
         "year-one-east-of-utc",
+        "upload-hash",
+        "upload-widths",
+        "upload-path",
     ],
 )
 def test_a_wrong_value_is_refused_in_one_line_and_changes_nothing(

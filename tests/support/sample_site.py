@@ -178,6 +178,13 @@ def build_sample_site(app: Flask) -> SampleSite:
         author = Author(username=USERNAME, display_name="Camille Roche")
         author.set_password(PASSWORD)
         db.session.add(author)
+        db.session.flush()
+        # Wide enough for narrower copies: the closed post shows it with its srcset.
+        upload = store_upload(
+            FileStorage(BytesIO(tiny_png(1400, 900)), filename="carnet.png"),
+            author.id,
+            "Un carnet ouvert sur une table",
+        ).upload
 
         published = utcnow().replace(microsecond=0) - timedelta(days=3)
         tags = tags_named(["lecture", "écriture"])
@@ -194,7 +201,7 @@ def build_sample_site(app: Flask) -> SampleSite:
             author,
             "Mes lectures de l'année",
             "mes-lectures-de-l-annee",
-            CLOSED_BODY,
+            CLOSED_BODY + f"\n![Mon carnet de l’année](/media/{upload.name})\n",
             status=PUBLISHED,
             published_at=published - timedelta(days=30),
             tags=tags[:1],
@@ -243,10 +250,6 @@ def build_sample_site(app: Flask) -> SampleSite:
             status=SPAM,
             reason=f"{TOO_MANY_LINKS}:3",
             ip="198.51.100.9",
-        )
-        upload = store_upload(
-            FileStorage(BytesIO(tiny_png()), filename="carnet.png", content_type="image/png"),
-            author.id,
         )
         db.session.commit()
         first_revision = list(db.session.scalars(revisions_of(post)))[-1].id
@@ -301,6 +304,7 @@ def editor_pages(site: SampleSite) -> dict[str, str]:
         "settings": "/editor/settings",
         "media": "/editor/media",
         "delete-image": f"/editor/media/{site.upload_id}/delete",
+        "describe-image": f"/editor/media/{site.upload_id}/description",
         "pages": "/editor/pages",
         "new-page": "/editor/pages/new",
         "revisions": f"/editor/posts/{site.post_id}/revisions",

@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import subprocess
+from io import BytesIO
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from tests.support.sample_site import (
     build_sample_site,
     editor_pages,
     public_pages,
+    tiny_png,
 )
 
 VNU = PROJECT_ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
@@ -69,6 +71,23 @@ def fetch_pages(tmp_path: Path) -> dict[str, str]:
     keep("edit-preview", author.post(edit, data=post_form | {"action": "preview"}))
     keep("edit-errors", author.post(edit, data=post_form | {"title": "", "slug": "Pas Bon"}))
     keep("settings-errors", author.post("/editor/settings", data={"title": ""}))
+    describe = editor_pages(site)["describe-image"]
+    keep("describe-image-error", author.post(describe, data={"alt": "trop long " * 40}))
+    assert 'aria-invalid="true"' in pages["describe-image-error"]
+    keep(
+        "upload-in-post-form",
+        author.post(
+            "/editor/posts/new",
+            data=post_form
+            | {
+                "action": "upload",
+                "image_alt": "Un carnet",
+                "image": (BytesIO(tiny_png()), "c.png"),
+            },
+            content_type="multipart/form-data",
+        ),
+    )
+    assert "Collez ce Markdown" in pages["upload-in-post-form"]
     keep("flash", author.post(edit, data=post_form | {"action": "save"}, follow_redirects=True))
     link = author.post(f"/editor/posts/{site.draft_id}/preview-link", follow_redirects=True)
     keep("edit-draft-link", link)
@@ -154,6 +173,9 @@ PAGE_TYPES = [
     "settings-errors",
     "media",
     "delete-image",
+    "describe-image",
+    "describe-image-error",
+    "upload-in-post-form",
     "pages",
     "new-page",
     "revisions",

@@ -28,6 +28,7 @@ editor.dashboard             GET       /editor/
 editor.delete                GET,POST  /editor/posts/<int:post_id>/delete
 editor.delete_comment        GET,POST  /editor/comments/<int:comment_id>/delete
 editor.delete_upload         GET,POST  /editor/media/<int:upload_id>/delete
+editor.describe_upload       GET,POST  /editor/media/<int:upload_id>/description
 editor.discard_autosave      POST      /editor/autosave/discard
 editor.edit                  GET,POST  /editor/posts/<int:post_id>/edit
 editor.edit_comment          GET,POST  /editor/comments/<int:comment_id>/edit

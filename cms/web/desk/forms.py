@@ -31,8 +31,6 @@ from ...posts import is_reserved_page_slug
 
 BODY_MAX = 1_000_000  # characters of a post's Markdown
 LOCAL_DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
-# The longest image description the upload forms take (the media page's and the editor's).
-ALT_TEXT_MAX = 300
 # The slug rule as a browser checks it: an HTML pattern is anchored at both ends by itself.
 SLUG_PATTERN_HTML = SLUG_PATTERN.pattern.removeprefix("^").removesuffix("$")
 

@@ -1,4 +1,5 @@
-"""The author's images: uploading (from a form or the editor's script), the media page, deleting."""
+"""The author's images: uploading (from a form or the editor's script), the media page, their
+descriptions, deleting."""
 
 from __future__ import annotations
 
@@ -10,16 +11,19 @@ from sqlalchemy import select
 from ...extensions import db
 from ...kernel.http import requested_page
 from ...media import (
+    ALT_TEXT_MAX,
     UploadRefused,
     delete_upload_file,
+    describe,
     human_size,
     image_markdown,
     posts_using,
     store_upload,
+    thumbnail_name,
 )
 from ...models import Upload
 from . import bp
-from .forms import ALT_TEXT_MAX, ConfirmForm
+from .forms import ConfirmForm
 from .script_requests import checks_csrf_itself, wants_json
 
 THUMBNAIL_WIDTH = 120
@@ -40,6 +44,11 @@ def thumbnail_size(upload: Upload) -> tuple[int, int]:
     return THUMBNAIL_WIDTH, max(1, round(upload.height * THUMBNAIL_WIDTH / upload.width))
 
 
+def media_page_url(page: int | None = None) -> str:
+    """The media page, at the page of the list a form was sent from."""
+    return url_for("editor.media", page=page) if page and page > 1 else url_for("editor.media")
+
+
 @bp.post("/media/upload")
 @checks_csrf_itself
 def upload():
@@ -47,18 +56,29 @@ def upload():
     a redirect back with it (or with the reason for a refusal)."""
     alt = request.form.get("alt", "")
     try:
-        stored = store_upload(request.files.get("image"), current_user.id)
+        stored = store_upload(request.files.get("image"), current_user.id, alt)
     except UploadRefused as refused:
         if wants_json():
             return jsonify(error="refused", message=str(refused)), 400
         flash(str(refused), "error")
         return redirect(url_for("editor.media"))
     db.session.commit()
-    markdown = image_markdown(stored, alt)
+    markdown = image_markdown(stored.upload, alt)
     if wants_json():
-        url = url_for("blog.media_file", name=stored.name)
-        return jsonify(name=stored.name, url=url, markdown=markdown), 201
-    flash(_("Image uploaded. Its Markdown: %(markdown)s", markdown=markdown), "success")
+        url = url_for("blog.media_file", name=stored.upload.name)
+        return jsonify(
+            name=stored.upload.name,
+            url=url,
+            markdown=markdown,
+            already_stored=stored.already_stored,
+        ), 200 if stored.already_stored else 201
+    if stored.already_stored:
+        message = _(
+            "This image was already uploaded. Its Markdown: %(markdown)s", markdown=markdown
+        )
+    else:
+        message = _("Image uploaded. Its Markdown: %(markdown)s", markdown=markdown)
+    flash(message, "success")
     return redirect(url_for("editor.media"))
 
 
@@ -75,7 +95,39 @@ def media():
         page=page,
         usage=usage,
         thumbnail_size=thumbnail_size,
+        thumbnail_name=thumbnail_name,
+        image_markdown=image_markdown,
         form=ConfirmForm(),
+        alt_max=ALT_TEXT_MAX,
+    )
+
+
+@bp.route("/media/<int:upload_id>/description", methods=["GET", "POST"])
+def describe_upload(upload_id: int):
+    """Change an image's description: from its row of the media page (back to it once saved)
+    or from this page, which shows a refusal with the text as typed."""
+    item = db.get_or_404(Upload, upload_id)
+    form = ConfirmForm()
+    alt, error = item.alt, None
+    if form.validate_on_submit():
+        alt = request.form.get("alt", "")
+        try:
+            describe(item, alt)
+        except UploadRefused as refused:
+            error = str(refused)
+        else:
+            db.session.commit()
+            flash(_("The description of %(name)s was saved.", name=item.name), "success")
+            return redirect(media_page_url(request.form.get("page", type=int)))
+    return render_template(
+        "desk/media/describe.html",
+        upload=item,
+        alt=alt,
+        error=error,
+        page=request.form.get("page", type=int),
+        thumbnail_size=thumbnail_size,
+        thumbnail_name=thumbnail_name,
+        form=form,
         alt_max=ALT_TEXT_MAX,
     )
 
@@ -99,5 +151,6 @@ def delete_upload(upload_id: int):
         upload=item,
         used_by=used_by,
         thumbnail_size=thumbnail_size,
+        thumbnail_name=thumbnail_name,
         form=form,
     )

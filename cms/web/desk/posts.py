@@ -16,11 +16,11 @@ from ...kernel.http import requested_page
 from ...kernel.i18n import localized_datetime
 from ...kernel.settings import site_settings
 from ...media import UploadRefused, image_markdown, store_upload
-from ...models import POST, PUBLISHED, Post, Upload, reading_minutes
+from ...models import ALT_TEXT_MAX, POST, PUBLISHED, Post, Upload, reading_minutes
 from ...posts import PostChanges, desk_posts, parse_tag_names, save_post
 from ...previews import link_expires_at, preview_url
 from . import bp
-from .forms import ALT_TEXT_MAX, ConfirmForm, PostForm
+from .forms import ConfirmForm, PostForm
 
 
 @bp.get("/")
@@ -72,11 +72,13 @@ def upload_image() -> tuple[Upload | None, str | None]:
     """Store the image sent with the post form (its Upload button works without JavaScript):
     the upload, or the message saying why it was refused."""
     try:
-        upload = store_upload(request.files.get("image"), current_user.id)
+        stored = store_upload(
+            request.files.get("image"), current_user.id, request.form.get("image_alt", "")
+        )
     except UploadRefused as refused:
         return None, str(refused)
     db.session.commit()
-    return upload, None
+    return stored.upload, None
 
 
 def writing_stats(body: str | None) -> dict:

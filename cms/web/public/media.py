@@ -1,10 +1,11 @@
-"""Uploaded images, served at /media/<name> as the images they were checked to be."""
+"""Uploaded images and their narrower copies, served at /media/<name> as the images they were
+checked to be."""
 
 from __future__ import annotations
 
 from flask import abort, send_from_directory
 
-from ...media import CONTENT_TYPES, NAME_RE, upload_folder
+from ...media import CONTENT_TYPES, SERVED_NAME_RE, upload_folder
 from . import bp
 
 ONE_YEAR = 365 * 24 * 3600
@@ -14,7 +15,7 @@ ONE_YEAR = 365 * 24 * 3600
 def media_file(name: str):
     """The stored file, with the type of the format Pillow detected, never sniffed as anything
     else, and cached for long: a name is random and never reused for other content."""
-    if not NAME_RE.fullmatch(name):
+    if not SERVED_NAME_RE.fullmatch(name):
         abort(404)
     response = send_from_directory(
         upload_folder(),
