@@ -16,7 +16,7 @@ from .typography import _typeset
 
 # Stored next to every rendered body: bump it whenever the output of this package may change
 # (Markdown extensions, allow-lists, typography), so old content gets re-rendered.
-RENDERER_VERSION = 1
+RENDERER_VERSION = 2  # 2: typographic apostrophes, no-break spaces added where none was typed
 
 MORE_MARKER = "<!--more-->"
 # WordPress writes "<!--more-->" but also "<!--more Continue reading-->"; imports keep both. The
