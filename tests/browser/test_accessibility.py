@@ -115,7 +115,7 @@ PAGE_TYPES = [
     *["home", "post", "post-closed", "post-replying", "tag", "archives", "archive-month"],
     *["page", "not-found", "login", "post-as-author", "dashboard", "new-post", "edit-post"],
     *["edit-draft", "delete-post", "moderation", "moderation-approved", "moderation-spam"],
-    *["edit-comment", "delete-comment", "settings", "media", "delete-image", "pages"],
+    *["edit-comment", "delete-comment", "settings", "account", "media", "delete-image", "pages"],
     *["new-page", "revisions", "revision", "restore"],
 ]
 

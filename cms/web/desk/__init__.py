@@ -6,6 +6,7 @@ enforced once here."""
 from flask import Blueprint
 from flask_login import current_user
 
+from ...authors import byline
 from ...comments import moderation
 from ...extensions import login_manager
 from .script_requests import session_expired, wants_json
@@ -25,6 +26,12 @@ def require_login():
 def moderation_badge() -> dict:
     """The pending count every editor page shows in its navigation."""
     return {"pending_comment_count": moderation.pending_count()}
+
+
+@bp.context_processor
+def byline_notice() -> dict:
+    """Whether every editor page invites her to choose the name readers see."""
+    return {"needs_byline": not byline(current_user)}
 
 
 from . import (  # noqa: E402, F401 -- they attach their routes to bp
