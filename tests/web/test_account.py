@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
 from cms.extensions import db
-from cms.models import APPROVED, Author
+from cms.models import APPROVED, Author, ThrottleEvent
 from tests.conftest import PASSWORD, make_app
 from tests.support.comments import post_comment, set_site, stored_comments
 
@@ -206,18 +207,39 @@ def test_a_refused_password_change_says_why_and_changes_nothing(app, logged_in, 
     assert can_log_in(app, PASSWORD)
 
 
+def age_attempts(app, seconds: float) -> None:
+    """As if the attempts so far had been made `seconds` earlier."""
+    with app.app_context():
+        for event in db.session.scalars(db.select(ThrottleEvent)):
+            event.at -= timedelta(seconds=seconds)
+        db.session.commit()
+
+
 def test_wrong_current_passwords_are_slowed_down_like_logins(app, logged_in):
-    for _ in range(3):
+    for _ in range(3):  # free, as on the login form
         assert change_password(logged_in, current="guess").status_code == 200
-    refused = change_password(logged_in)  # even the right one waits now
+    refused = change_password(logged_in)  # the fourth waits a second, even the right one
     assert refused.status_code == 429 and refused.headers["Retry-After"] == "1"
     assert "Please wait 1 second and try again." in refused.get_data(as_text=True)
-    # The same count as the login form's: a stolen session cannot guess faster there.
+    for _ in range(5):  # each heard once its wait is over: the wait doubles
+        age_attempts(app, 600)
+        assert change_password(logged_in, current="guess").status_code == 200
+    refused = change_password(logged_in)
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "32"
+    # The login form's count: a stolen session cannot guess any faster there.
     response = app.test_client().post("/login", data={"username": "alice", "password": PASSWORD})
     assert response.status_code == 429
     with app.app_context():
-        alice = db.session.scalar(db.select(Author))
-        assert alice.check_password(PASSWORD)
+        assert db.session.scalar(db.select(Author)).check_password(PASSWORD)
+
+
+def test_the_right_current_password_clears_the_wrong_ones(app, logged_in):
+    for _ in range(3):
+        change_password(logged_in, current="guess")
+    age_attempts(app, 600)
+    assert change_password(logged_in).status_code == 302
+    for _ in range(3):
+        assert change_password(logged_in, current="guess").status_code == 200
 
 
 def test_the_password_form_needs_its_csrf_token(tmp_path):

@@ -30,8 +30,9 @@ def moderation_badge() -> dict:
 
 @bp.context_processor
 def byline_notice() -> dict:
-    """Whether every editor page invites her to choose the name readers see."""
-    return {"needs_byline": not byline(current_user)}
+    """Whether every editor page invites her to choose the name readers see (an error page
+    answering an anonymous visitor at an editor address has no author to ask)."""
+    return {"needs_byline": current_user.is_authenticated and not byline(current_user)}
 
 
 from . import (  # noqa: E402, F401 -- they attach their routes to bp
