@@ -25,7 +25,7 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .clock import utcnow
+from .clock import DEFAULT_TIMEZONE, utcnow
 from .extensions import db
 
 DRAFT, PUBLISHED = "draft", "published"
@@ -63,6 +63,8 @@ class Author(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(String(COMMENT_EMAIL_MAX), default="", server_default="")
     password_hash: Mapped[str] = mapped_column(String(256))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # None until her first login: the desk greets a first login differently.
+    last_login_at: Mapped[datetime | None] = mapped_column()
     # Part of the identity kept in the session cookie: a new token at logout or a password change
     # makes every cookie issued before it worthless (signed cookies cannot be recalled otherwise).
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
@@ -260,7 +262,7 @@ class SiteSettings(db.Model):
     title: Mapped[str] = mapped_column(String(120), default="Causerie")
     tagline: Mapped[str] = mapped_column(String(200), default="")
     language: Mapped[str] = mapped_column(String(5), default="en")
-    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    timezone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIMEZONE)
     posts_per_page: Mapped[int] = mapped_column(default=10)
     # Comments: the site-wide switch and the rules the spam defences read.
     comments_open: Mapped[bool] = mapped_column(default=True)

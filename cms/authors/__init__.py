@@ -1,21 +1,20 @@
-"""Authors: who may log in to the desk, found by name the one way the site compares names.
+"""Authors: who may log in to the desk, found by name the one way the site compares names, the
+name readers see, and the password rules.
 
-A feature with no HTTP; imports only the root leaves (extensions, models)."""
+A feature with no HTTP; imports only the plumbing (extensions, models, kernel)."""
 
 from __future__ import annotations
-
-import unicodedata
 
 from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Author
+from .names import byline, desk_name, is_login_name, username_key
+from .password_attempts import count_password_attempt, forget_wrong_passwords
 
-
-def username_key(username: str) -> str:
-    """A username as logins compare it: Unicode case folding (SQL's lower() folds only ASCII on
-    SQLite, so "Élodie" never matched "élodie"), the same letters however they were composed."""
-    return unicodedata.normalize("NFC", username.strip()).casefold()
+# The shortest password the site takes, from the command line and from the account page alike.
+PASSWORD_MIN_LENGTH = 8
+PASSWORD_MAX_LENGTH = 1024  # hashing a longer one is work an attacker chooses
 
 
 def find_author(username: str) -> Author | None:
@@ -30,3 +29,17 @@ def find_author(username: str) -> Author | None:
 
 def author_count() -> int:
     return db.session.scalar(select(func.count(Author.id)))
+
+
+__all__ = [
+    "PASSWORD_MAX_LENGTH",
+    "PASSWORD_MIN_LENGTH",
+    "author_count",
+    "byline",
+    "count_password_attempt",
+    "desk_name",
+    "find_author",
+    "forget_wrong_passwords",
+    "is_login_name",
+    "username_key",
+]

@@ -12,8 +12,21 @@ from flask import Flask, g, has_request_context
 from flask_babel import format_date, format_time, get_locale, get_timezone, gettext
 from wtforms.i18n import messages_path
 
+from ..clock import DEFAULT_TIMEZONE
 from . import http
 from .settings import site_settings
+
+# The time zone a site in this language most likely lives in, when one stands out.
+USUAL_TIMEZONES = {"fr": "Europe/Paris"}
+
+
+def timezone_for_language(old_language: str, new_language: str, timezone: str) -> str:
+    """The time zone to keep when a site changes its language: the new language's usual zone
+    when the site still has the default one, which nobody chose (a French site then gets French
+    time); whatever was chosen otherwise, and always when the language stays the same."""
+    if new_language == old_language or timezone != DEFAULT_TIMEZONE:
+        return timezone
+    return USUAL_TIMEZONES.get(new_language, timezone)
 
 
 def select_locale() -> str:

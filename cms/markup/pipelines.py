@@ -18,7 +18,8 @@ from .typography import _typeset
 
 # Stored next to every rendered body: bump it whenever the output of this package may change
 # (Markdown extensions, allow-lists, typography), so old content gets re-rendered.
-RENDERER_VERSION = 2
+RENDERER_VERSION = 3  # 2: srcset for the library's images; 3: typographic apostrophes, no-break
+# spaces added where none was typed
 
 MORE_MARKER = "<!--more-->"
 # WordPress writes "<!--more-->" but also "<!--more Continue reading-->"; imports keep both. The

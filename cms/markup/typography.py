@@ -1,18 +1,32 @@
-"""French typography: the no-break spaces French puts before ? ! ; : and inside « », in text nodes."""
+"""French typography, in text nodes: the no-break spaces French puts before ? ! ; : and inside
+« », and the typographic apostrophe."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from html import unescape
 
 from .html_tokens import _INLINE_TAGS, _LITERAL_TAGS, _opens_element, _tokens
 
 NBSP = "\u00a0"
 NNBSP = "\u202f"  # narrow no-break space, the French "espace fine insécable"
+APOSTROPHE = "\u2019"  # the typographic apostrophe, ’
 
 _UNIT_RE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{0,31});|.", re.S)
 _SPACES = frozenset(" \t\n\r\u00a0\u202f\u2009")
 _OPAQUE = "\ufffc"  # stands for code, images and multi-character entities inside a sentence
+# The space each mark takes when it touches the word before it.
+_MARKS = {"?": NNBSP, "!": NNBSP, ";": NNBSP, ":": NBSP}
+# Besides letters and digits, what may end the word a mark belongs to: "(vraiment?)", "»!".
+_WORD_ENDS = frozenset(")]»”’…" + _OPAQUE)
+# What may follow a mark that ends a sentence or a clause ("Quoi?!", "«Quoi?»"), besides a space
+# or the end of the text.
+_AFTER_MARKS = frozenset("?!;:.,…»)]”")
+# An apostrophe elides before these as before a letter: "l'« Europe »", "l'“objet”", "l'`x`".
+_QUOTATION_OPENINGS = frozenset("«“" + _OPAQUE)
+# Each scan starts at one of a few fixed prefixes, so finding every address costs one pass.
+_ADDRESS_RE = re.compile(r"(?:https?://|ftps?://|mailto:|www\.)\S+", re.IGNORECASE)
 
 
 class _Unit:
@@ -34,8 +48,47 @@ def _units(text: str) -> list[_Unit]:
     return units
 
 
+def _is_letter(character: str) -> bool:
+    # A combining accent counts with its letter ("e" + U+0301 is an "é" written in two).
+    return character.isalpha() or unicodedata.category(character).startswith("M")
+
+
+def _ends_word(character: str) -> bool:
+    """Whether a French mark right after this character belongs to the word before it."""
+    return bool(character) and (character.isalnum() or character in _WORD_ENDS)
+
+
+def _elides(before: str, after: str) -> bool:
+    """Whether a straight quote between these is an apostrophe: "l'été", "l'« Europe »"."""
+    return (
+        bool(before and after)
+        and _is_letter(before)
+        and (_is_letter(after) or after in _QUOTATION_OPENINGS)
+    )
+
+
+def _ends_sentence_mark(character: str) -> bool:
+    """Whether what follows ? ! ; : lets it be sentence punctuation (not "a?b", "10:30")."""
+    return not character or character in _SPACES or character in _AFTER_MARKS
+
+
+def _in_addresses(units: list[_Unit]) -> list[bool]:
+    """Which units belong to a web or mail address written in the text (typed, or a link's text
+    that shows its address): they stay as written. Punctuation ending an address ends the
+    sentence instead, as the comment autolinker decides."""
+    meanings = "".join(unit.meaning for unit in units)
+    inside = [False] * len(units)
+    for match in _ADDRESS_RE.finditer(meanings):
+        end = match.end()
+        while end > match.start() and meanings[end - 1] in _AFTER_MARKS:
+            end -= 1
+        inside[match.start() : end] = [True] * (end - match.start())
+    return inside
+
+
 def _typeset_sentence(units: list[_Unit]) -> None:
-    """Apply the French spacing rules to one run of text units, in place."""
+    """Apply the French rules to one run of text units, in place (see french_typography)."""
+    literal = _in_addresses(units)
     index = 0
     while index < len(units):
         unit = units[index]
@@ -56,21 +109,43 @@ def _typeset_sentence(units: list[_Unit]) -> None:
                     extra.source = ""
             index = end
             continue
-        if unit.meaning == "«" and index + 1 < len(units) and units[index + 1].meaning.isalnum():
+        if literal[index]:
+            index += 1
+            continue
+        before = units[index - 1].meaning if index > 0 else ""
+        after = units[index + 1].meaning if index + 1 < len(units) else ""
+        if unit.meaning == "'" and _elides(before, after):
+            unit.source = unit.meaning = APOSTROPHE
+        elif unit.meaning == "«" and after and (after.isalnum() or after == _OPAQUE):
             unit.source += NNBSP
-        elif unit.meaning == "»" and index > 0 and units[index - 1].meaning.isalnum():
+        elif unit.meaning == "»" and (_ends_word(before) or (before and before in "?!.…")):
             unit.source = NNBSP + unit.source
+        elif unit.meaning in _MARKS and _ends_word(before) and _ends_sentence_mark(after):
+            unit.source = _MARKS[unit.meaning] + unit.source
         index += 1
 
 
 def french_typography(html: str) -> str:
-    """Add the no-break spaces French puts before ? ! ; : and inside « », in text nodes only.
+    """French typography in the text nodes of `html`, exactly these rules:
 
-    A space (or run of spaces, or an existing no-break space) before ? ! ; becomes U+202F, before
-    : U+00A0; the space after « and before » becomes U+202F, and one is inserted when « or » touch
-    a letter. Nothing is added where no space was written ("10:30", "http://x", "a?b"). Tags,
-    attributes, entities, comments and the text of code, pre, kbd, samp, script and style stay
-    byte for byte; inline tags (em, a...) do not break a sentence. Idempotent.
+    - A space typed (or a run of spaces, or a no-break space) before ? ! ; or » and after «
+      becomes a narrow no-break space (U+202F); before : a no-break space (U+00A0).
+    - Where no space was typed, one is inserted before ? ! ; (U+202F) and : (U+00A0) when the
+      mark touches the end of a word (a letter or digit, or ) ] » ” ’ … or inline code) and
+      ends a sentence or a clause (the text ends, or a space or one of ? ! ; : . , … » ) ] ”
+      follows): "Vraiment!", "Quoi?!", "Note: voir". Never inside a word or a number: "a?b",
+      "10:30", "12:30:45" stay. After « (before a letter, a digit or inline code) and before »
+      (after a letter, a digit, ) ] ” ’ … ? ! . or inline code) one is inserted too: "«Oui»".
+    - A straight apostrophe (', &#39; or &apos;) between a letter and a letter, « or “ (or
+      inline code) becomes the typographic apostrophe ’ (U+2019): "l'été", "aujourd'hui",
+      "l'« Europe »". Every other straight quote stays: after a digit or a space ("5'10",
+      "'bonjour'"), before a digit or a space ("l'1er", "années 80'").
+    - Web and mail addresses written in the text (from http://, https://, ftp://, mailto: or
+      www. to the next space, less the punctuation that ends it) are left as they are.
+
+    Tags, attributes, entities (but the apostrophe's), comments and the text of code, pre, kbd,
+    samp, script and style stay byte for byte; inline tags (em, a...) do not break a sentence,
+    other tags do. Idempotent, and linear in the length of `html`.
     """
     pieces: list[str | list[_Unit]] = []
     sentence: list[_Unit] = []

@@ -9,12 +9,12 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from ..authors import author_count, find_author
+from ..authors import PASSWORD_MIN_LENGTH, author_count, find_author, is_login_name
 from ..comments.fields import EMAIL_RE
 from ..comments.moderation import pending_count
 from ..extensions import db
 from ..kernel.settings import ensure_settings_row, site_settings
-from ..models import COMMENT_EMAIL_MAX, USERNAME_MAX, Author
+from ..models import COMMENT_EMAIL_MAX, DISPLAY_NAME_MAX, USERNAME_MAX, Author
 from . import backup, health, json_export, migrations
 
 INSTANCE_CONFIG = """\
@@ -43,8 +43,10 @@ def flask_command() -> str:
 
 
 def check_password_length(password: str) -> None:
-    if len(password) < 8:
-        raise click.BadParameter("must be at least 8 characters", param_hint="--password")
+    if len(password) < PASSWORD_MIN_LENGTH:
+        raise click.BadParameter(
+            f"must be at least {PASSWORD_MIN_LENGTH} characters", param_hint="--password"
+        )
 
 
 @click.command("init")
@@ -67,27 +69,41 @@ def init_command() -> None:
 @click.command("create-author")
 @with_appcontext
 @click.argument("username")
-@click.option("--display-name", help="Name shown on posts (defaults to USERNAME).")
+@click.option(
+    "--display-name",
+    default="",
+    help="Name readers see on the posts (never USERNAME; else chosen later in the editor).",
+)
 @click.option("--email", default="", help="Filled in when the author comments (optional).")
 @click.password_option(help="Asked twice when not given.")
-def create_author_command(
-    username: str, display_name: str | None, email: str, password: str
-) -> None:
+def create_author_command(username: str, display_name: str, email: str, password: str) -> None:
     """Create an author who can log in to the editor."""
     username = username.strip()
     if not username or len(username) > USERNAME_MAX:
         raise click.BadParameter(f"must be 1 to {USERNAME_MAX} characters", param_hint="USERNAME")
+    display_name = " ".join(display_name.split())
+    if len(display_name) > DISPLAY_NAME_MAX:
+        raise click.BadParameter(
+            f"must be at most {DISPLAY_NAME_MAX} characters", param_hint="--display-name"
+        )
+    if display_name and is_login_name(display_name, username):
+        # Shown on every post, the login name gives away half of what logs her in.
+        raise click.BadParameter("must not be the login name", param_hint="--display-name")
     check_password_length(password)
     if find_author(username) is not None:
         raise click.ClickException(f"An author named {username!r} already exists.")
     email = email.strip().lower()
     if email and (len(email) > COMMENT_EMAIL_MAX or not EMAIL_RE.fullmatch(email)):
         raise click.BadParameter("not an e-mail address", param_hint="--email")
-    author = Author(username=username, display_name=display_name or username, email=email)
+    author = Author(username=username, display_name=display_name, email=email)
     author.set_password(password)
     db.session.add(author)
     db.session.commit()
     click.echo(f"Author {username!r} created. Log in at /login.")
+    if not display_name:
+        click.echo(
+            "Posts show no author name until one is chosen in the editor, on the Account page."
+        )
 
 
 @click.command("set-password")

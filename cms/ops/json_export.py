@@ -61,8 +61,9 @@ class Exported:
 EXPORTED = (
     Exported("site_settings"),
     # Password hashes and session tokens never leave the site: imported authors get a random
-    # password to replace, and a new token.
-    Exported("authors", frozenset({"password_hash", "session_token"})),
+    # password to replace, and a new token. Their last login was on the other site: here, the
+    # first one is still to come.
+    Exported("authors", frozenset({"password_hash", "session_token", "last_login_at"})),
     Exported("tags"),
     # A private preview link's key: links handed out before the move stop working.
     Exported("posts", frozenset({"preview_key", "preview_issued_at"})),

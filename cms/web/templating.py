@@ -8,6 +8,7 @@ from flask import Flask, request, url_for
 from markupsafe import Markup
 
 from .. import markup
+from ..authors import byline
 from ..comments import spam
 from ..comments.fields import linkable_website
 from ..kernel.i18n import territory_locale
@@ -44,6 +45,7 @@ def og_locale() -> str:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
+        byline=byline,  # the name readers see of an author, "" for none
         html=markup.as_markup,
         typeset=typeset,
         comment_reason=spam.describe,  # why a comment was held or refused, for the desk

@@ -7,7 +7,7 @@ for srcset ("640 960"; empty for the images uploaded before, which have none).
 
 Revision ID: 0007
 Revises: 0006
-Create Date: 2026-12-14 00:00:00.000000
+Create Date: 2026-12-04 00:00:00.000000
 
 """
 from alembic import op

@@ -115,8 +115,8 @@ PAGE_TYPES = [
     *["home", "post", "post-closed", "post-replying", "tag", "archives", "archive-month"],
     *["page", "not-found", "login", "post-as-author", "dashboard", "new-post", "edit-post"],
     *["edit-draft", "delete-post", "moderation", "moderation-approved", "moderation-spam"],
-    *["edit-comment", "delete-comment", "settings", "media", "delete-image", "describe-image"],
-    "pages",
+    *["edit-comment", "delete-comment", "settings", "account", "media", "delete-image"],
+    *["describe-image", "pages"],
     *["new-page", "revisions", "revision", "restore"],
 ]
 

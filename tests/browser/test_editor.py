@@ -42,7 +42,7 @@ def log_in(page: Page) -> None:
     page.get_by_label("Username").fill("alice")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_text("Welcome back, Alice Martin.")).to_be_visible()
+    expect(page.get_by_text("Welcome, Alice Martin.")).to_be_visible()
 
 
 def wait_for(check, timeout: float = 10.0):

@@ -9,7 +9,7 @@ from html import unescape
 
 import pytest
 
-from cms.markup import plain_text, render_comment, render_post
+from cms.markup import french_typography, plain_text, render_comment, render_post
 from tests.support.work_count import python_lines
 
 COMMENT_LINK = 'rel="nofollow ugc noopener noreferrer"'
@@ -109,4 +109,16 @@ HOSTILE_POSTS = {
 def test_the_work_of_a_hostile_post_grows_with_its_length(source):
     short = python_lines(render_post, source(400), "en")
     long = python_lines(render_post, source(1600), "en")
+    assert long < 6 * short
+
+
+# Each unit makes French typography look around or ahead: apostrophes, marks after words,
+# quotes, and addresses that run to the next space.
+TYPOGRAPHY_UNITS = ["l'", "a?", "«a»", "www.", "https://a", "mailto:", "a : ", "'a'", "5'"]
+
+
+@pytest.mark.parametrize("unit", TYPOGRAPHY_UNITS)
+def test_the_work_of_french_typography_grows_with_its_length(unit):
+    short = python_lines(french_typography, f"<p>{repeat(unit, 400)}</p>")
+    long = python_lines(french_typography, f"<p>{repeat(unit, 1600)}</p>")
     assert long < 6 * short

@@ -24,6 +24,7 @@ from cms.markup import (
     render_comment,
     render_post,
     sanitize_html,
+    typeset_text,
     word_count,
 )
 from tests.support import XSS_PAYLOADS
@@ -308,8 +309,12 @@ def test_sanitize_html_is_always_safe(source: str) -> None:
 def test_french_typography_is_idempotent_and_only_changes_spaces(source: str) -> None:
     once = french_typography(source)
     assert french_typography(once) == once
-    # Only spaces change: without any kind of space, the text reads the same.
-    assert re.sub(r"\s", "", unescape(once)) == re.sub(r"\s", "", unescape(source))
+
+    # Only spaces and apostrophes change: without them, the text reads the same.
+    def letters(html: str) -> str:
+        return re.sub(r"\s", "", unescape(html)).replace("’", "'")
+
+    assert letters(once) == letters(source)
 
 
 # --- Posts: Markdown features --------------------------------------------------------------------
@@ -659,10 +664,66 @@ def test_comment_autolink_needs_a_host() -> None:
         ("10:30", "10:30"),
         ("a?b!c;d", "a?b!c;d"),
         ("? en tête", "? en tête"),
+        # Where no space was typed, the one French puts there is added.
+        ("Vraiment!", f"Vraiment{NNBSP}!"),
+        ("Une illusion? Oui.", f"Une illusion{NNBSP}? Oui."),
+        ("un; deux", f"un{NNBSP}; deux"),
+        ("Note: voir", f"Note{NBSP}: voir"),
+        ("Étape 1: lire", f"Étape 1{NBSP}: lire"),
+        ("Quoi?!", f"Quoi{NNBSP}?!"),
+        ("«Quoi?»", f"«{NNBSP}Quoi{NNBSP}?{NNBSP}»"),
+        ("(vraiment?)", f"(vraiment{NNBSP}?)"),
+        ("«Oui»!", f"«{NNBSP}Oui{NNBSP}»{NNBSP}!"),
+        # An address stays as written; the punctuation that ends it ends the sentence.
+        ("https://example.org/a;b?c=d:e", "https://example.org/a;b?c=d:e"),
+        ("voir www.example.org/?q=a!", f"voir www.example.org/?q=a{NNBSP}!"),
+        ("12:30:45", "12:30:45"),
+        # Apostrophes: a straight one between a letter and a letter (or what opens a quotation)
+        # is the typographic apostrophe.
+        ("l'été", "l’été"),
+        ("Aujourd'hui, l'homme", "Aujourd’hui, l’homme"),
+        ("L'« Europe »", f"L’«{NNBSP}Europe{NNBSP}»"),
+        ("l'&#8220;objet&#8221;", "l’&#8220;objet&#8221;"),
+        ("ce\u0301'a", "ce\u0301’a"),  # a letter with a combining accent
+        ("l&#39;été et l&apos;hiver", "l’été et l’hiver"),
+        ("O'Neill", "O’Neill"),
+        ("5'10", "5'10"),
+        ("l'1er", "l'1er"),
+        ("le mot 'bonjour' ici", "le mot 'bonjour' ici"),
+        ("les années 80' et '90", "les années 80' et '90"),
+        ("https://example.org/l'été", "https://example.org/l'été"),
+        ("mailto:o'neill@example.org", "mailto:o'neill@example.org"),
     ],
 )
 def test_french_typography_rules(text: str, expected: str) -> None:
     assert french_typography(f"<p>{text}</p>") == f"<p>{expected}</p>"
+
+
+def test_french_apostrophes_leave_code_attributes_and_links_alone() -> None:
+    html = (
+        "<p><a href=\"/l'été\" title=\"l'été\">l'été</a> <code>l'été</code> "
+        "l'<em>été</em> l'<code>x</code> <img alt=\"l'été\"></p>"
+        "<pre><code>print('l'été')</code></pre>"
+    )
+    assert french_typography(html) == (
+        '<p><a href="/l\'été" title="l\'été">l’été</a> <code>l\'été</code> '
+        'l’<em>été</em> l’<code>x</code> <img alt="l\'été"></p>'
+        "<pre><code>print('l'été')</code></pre>"
+    )
+
+
+def test_french_posts_and_comments_get_typographic_apostrophes() -> None:
+    source = "L'été, c'est `l'été` et [l'hiver](https://example.org/l'hiver).\n\n```\nl'été\n```"
+    french = render_post(source, "fr").body_html
+    assert french.startswith("<p>L’été, c’est <code>l'été</code> et ")
+    assert '<a href="https://example.org/l\'hiver" rel="noopener noreferrer">l’hiver</a>' in french
+    assert "l'été\n</code></pre>" in french and french.count("’") == 3
+    assert "L'été, c'est" in render_post(source, "en").body_html
+    comment = render_comment("C'est vu : https://example.org/l'été et `l'a`", "fr")
+    assert comment.startswith(f'<p>C’est vu{NBSP}: <a href="https://example.org/l\'été"')
+    assert ">https://example.org/l'été</a> et <code>l'a</code></p>" in comment
+    assert render_comment("It's fine", "en") == "<p>It's fine</p>"
+    assert typeset_text("L'été!", "fr") == f"L’été{NNBSP}!"
 
 
 def test_french_typography_leaves_code_untouched() -> None:

@@ -67,6 +67,26 @@ def test_create_author_with_password_option(tmp_path):
     assert again.exit_code != 0 and "already exists" in again.output
 
 
+def test_create_author_never_makes_the_login_name_the_byline(tmp_path):
+    """Without --display-name the byline used to be the login name: half of the credentials."""
+    app = cli_app(tmp_path)
+    runner = app.test_cli_runner()
+    runner.invoke(args=["init"])
+    result = runner.invoke(args=["create-author", "bob", "--password", "long enough pw"])
+    assert result.exit_code == 0, result.output
+    assert "Account page" in result.output  # where she chooses the name readers see
+    same = ["create-author", "eve", "--display-name", "EVE", "--password", "long enough pw"]
+    refused = runner.invoke(args=same)
+    assert refused.exit_code != 0 and "the login name" in refused.output
+    named = runner.invoke(args=[*same[:3], "Eve Martin", *same[4:]])
+    assert named.exit_code == 0, named.output
+    assert "Account page" not in named.output
+    with app.app_context():
+        names = dict(db.session.execute(select(Author.username, Author.display_name)).all())
+        assert names == {"bob": "", "eve": "Eve Martin"}
+        db.engine.dispose()
+
+
 def test_create_author_with_an_email(tmp_path):
     app = cli_app(tmp_path)
     runner = app.test_cli_runner()

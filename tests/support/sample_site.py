@@ -302,6 +302,7 @@ def editor_pages(site: SampleSite) -> dict[str, str]:
         "edit-comment": f"/editor/comments/{site.pending_id}/edit",
         "delete-comment": f"/editor/comments/{site.pending_id}/delete",
         "settings": "/editor/settings",
+        "account": "/editor/account",
         "media": "/editor/media",
         "delete-image": f"/editor/media/{site.upload_id}/delete",
         "describe-image": f"/editor/media/{site.upload_id}/description",

@@ -24,7 +24,24 @@ def test_password_is_stored_hashed(app, author):
 def test_login_then_dashboard(client, author):
     response = login(client)
     assert response.status_code == 302 and response.headers["Location"] == "/editor/"
+    assert "Welcome, Alice Martin." in client.get("/editor/").get_data(as_text=True)
+
+
+def test_the_first_login_welcomes_her_and_the_next_ones_welcome_her_back(app, client, author):
+    login(client)
+    first = client.get("/editor/").get_data(as_text=True)
+    assert "Welcome, Alice Martin." in first and "Welcome back" not in first
+    client.post("/logout")
+    login(client)
     assert "Welcome back, Alice Martin." in client.get("/editor/").get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Author, author).last_login_at is not None
+
+
+def test_a_wrong_password_is_not_a_login(app, client, author):
+    login(client, password="wrong")
+    login(client)
+    assert "Welcome, Alice Martin." in client.get("/editor/").get_data(as_text=True)
 
 
 def test_username_is_case_insensitive(client, author):

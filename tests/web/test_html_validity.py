@@ -88,6 +88,8 @@ def fetch_pages(tmp_path: Path) -> dict[str, str]:
         ),
     )
     assert "Collez ce Markdown" in pages["upload-in-post-form"]
+    wrong_password = {"current_password": "x", "new_password": "short", "confirm_password": "s"}
+    keep("account-errors", author.post("/editor/account/password", data=wrong_password))
     keep("flash", author.post(edit, data=post_form | {"action": "save"}, follow_redirects=True))
     link = author.post(f"/editor/posts/{site.draft_id}/preview-link", follow_redirects=True)
     keep("edit-draft-link", link)
@@ -171,6 +173,8 @@ PAGE_TYPES = [
     "delete-comment",
     "settings",
     "settings-errors",
+    "account",
+    "account-errors",
     "media",
     "delete-image",
     "describe-image",

@@ -22,6 +22,7 @@ editor.account              GET,POST  /editor/account
 editor.approve_comment       POST      /editor/comments/<int:comment_id>/approve
 editor.autosave              POST      /editor/autosave
 editor.bulk_comments         POST      /editor/comments/bulk
+editor.change_password       POST      /editor/account/password
 editor.comments              GET       /editor/comments
 editor.create_preview_link   POST      /editor/posts/<int:post_id>/preview-link
 editor.dashboard             GET       /editor/

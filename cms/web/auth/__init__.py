@@ -3,6 +3,6 @@
 HTTP only: the login form and the session, with authors for the lookup and the kernel's
 throttle; it imports neither the public site nor the desk."""
 
-from .views import bp, init_login
+from .views import bp, init_login, wait_message
 
-__all__ = ["bp", "init_login"]
+__all__ = ["bp", "init_login", "wait_message"]

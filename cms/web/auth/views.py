@@ -1,5 +1,5 @@
 """Login, slowed down for one account from one network after wrong passwords and capped per
-network; logout as a POST."""
+network (cms.authors.password_attempts); logout as a POST."""
 
 import functools
 import hmac
@@ -8,7 +8,6 @@ import math
 from flask import (
     Blueprint,
     Flask,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -22,11 +21,11 @@ from flask_babel import ngettext
 from flask_login import LoginManager, current_user, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ...authors import find_author, username_key
+from ...authors import count_password_attempt, desk_name, find_author, forget_wrong_passwords
+from ...clock import utcnow
 from ...extensions import db
-from ...kernel import throttle
 from ...kernel.http import client_network, record_id, safe_next
-from ...models import USERNAME_MAX, Author
+from ...models import Author
 from .forms import LoginForm
 
 bp = Blueprint("auth", __name__)
@@ -57,39 +56,12 @@ def init_login(login_manager: LoginManager, app: Flask) -> None:
         return author
 
 
-# Wrong passwords are remembered for a day (the throttle keeps events that long), so waiting
-# out the longest delay does not start the count again.
-FAILURES_KEPT_SECONDS = 24 * 3600
+def _network() -> str:
+    return client_network(request.remote_addr)
 
 
-def _account_key(username: str) -> str:
-    network = client_network(request.remote_addr)
-    return f"login-account:{username_key(username)[:USERNAME_MAX]}:{network}"
-
-
-def _network_key() -> str:
-    return f"login-client:{client_network(request.remote_addr)}"
-
-
-def _gap(failures: int) -> float:
-    """How long the next attempt waits after `failures` wrong passwords for one account from
-    one network."""
-    config = current_app.config
-    over = failures - config["LOGIN_FREE_ATTEMPTS"]
-    return 0.0 if over < 0 else min(2.0**over, config["LOGIN_LONGEST_WAIT_SECONDS"])
-
-
-def _count_attempt(username: str) -> float:
-    """Count this attempt before the password is checked (two guesses sent at once are both
-    counted): 0, or the seconds to wait before the next one is heard."""
-    config = current_app.config
-    window = config["LOGIN_WINDOW_SECONDS"]
-    if not throttle.hit(_network_key(), config["LOGIN_ATTEMPTS_PER_CLIENT"], window):
-        return float(window)
-    return throttle.hit_spaced(_account_key(username), _gap, FAILURES_KEPT_SECONDS)
-
-
-def _wait_message(seconds: float) -> str:
+def wait_message(seconds: float) -> str:
+    """What a form says when a password attempt must wait `seconds`."""
     if seconds < 90:
         return ngettext(
             "Too many failed attempts. Please wait %(num)d second and try again.",
@@ -112,10 +84,10 @@ def login():
         return render_template("auth/login.html", form=form)
 
     username = form.username.data.strip()
-    wait = _count_attempt(username)
+    wait = count_password_attempt(username, _network())
     db.session.commit()  # the password is hashed below without holding the write lock
     if wait:
-        form.password.errors.append(_wait_message(wait))
+        form.password.errors.append(wait_message(wait))
         page = render_template("auth/login.html", form=form)
         return page, 429, {"Retry-After": str(math.ceil(wait))}
 
@@ -127,14 +99,18 @@ def login():
         form.password.errors.append(_("Wrong username or password."))
         return render_template("auth/login.html", form=form)
 
-    throttle.forget(_account_key(username))
-    throttle.give_back(_network_key())
+    forget_wrong_passwords(username, _network())
     if not author.session_token:  # a row older than the column: give it one before it is needed
         author.end_sessions()
+    first_login = author.last_login_at is None
+    author.last_login_at = utcnow()
     db.session.commit()
     session.clear()  # a fresh session at login: nothing planted before it survives
     login_user(author)
-    flash(_("Welcome back, %(name)s.", name=author.display_name), "success")
+    if first_login:
+        flash(_("Welcome, %(name)s.", name=desk_name(author)), "success")
+    else:
+        flash(_("Welcome back, %(name)s.", name=desk_name(author)), "success")
     return redirect(safe_next(form.next.data) or url_for("editor.dashboard"))
 
 

@@ -6,6 +6,7 @@ enforced once here."""
 from flask import Blueprint
 from flask_login import current_user
 
+from ...authors import byline
 from ...comments import moderation
 from ...extensions import login_manager
 from .script_requests import session_expired, wants_json
@@ -25,6 +26,13 @@ def require_login():
 def moderation_badge() -> dict:
     """The pending count every editor page shows in its navigation."""
     return {"pending_comment_count": moderation.pending_count()}
+
+
+@bp.context_processor
+def byline_notice() -> dict:
+    """Whether every editor page invites her to choose the name readers see (an error page
+    answering an anonymous visitor at an editor address has no author to ask)."""
+    return {"needs_byline": current_user.is_authenticated and not byline(current_user)}
 
 
 from . import (  # noqa: E402, F401 -- they attach their routes to bp

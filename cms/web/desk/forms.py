@@ -1,4 +1,4 @@
-"""Forms of the author's desk: a post, the site settings, her account, a confirmation."""
+"""Forms of the author's desk: a post, the site settings, her account and password, a confirmation."""
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -8,6 +8,7 @@ from wtforms import (
     BooleanField,
     DateTimeLocalField,
     IntegerField,
+    PasswordField,
     SelectField,
     StringField,
     TextAreaField,
@@ -15,6 +16,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
+    EqualTo,
     InputRequired,
     Length,
     NumberRange,
@@ -22,7 +24,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from ...clock import is_timezone, timezone_names
+from ...authors import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, is_login_name
+from ...clock import COMMON_TIMEZONES, is_timezone, timezone_regions
 from ...comments.fields import EMAIL_RE, lowercase
 from ...extensions import db
 from ...kernel.text import SLUG_PATTERN, is_valid_slug, one_line, without_controls
@@ -114,11 +117,99 @@ class AccountForm(FlaskForm):
         description=_l("Optional, never shown. Filled in when you comment on your site."),
     )
 
+    def __init__(self, *args, username: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.username = username
+
+    def validate_display_name(self, field: StringField) -> None:
+        if is_login_name(field.data or "", self.username):
+            raise ValidationError(
+                _l(
+                    "This is your login name: shown on every post, it would give away half of "
+                    "what logs you in. Choose the name readers should see."
+                )
+            )
+
     def validate_email(self, field: StringField) -> None:
         if field.data and not EMAIL_RE.fullmatch(field.data):
             raise ValidationError(
                 _l("This does not look like an e-mail address (name@example.com).")
             )
+
+
+class PasswordForm(FlaskForm):
+    """A new password, given with the current one: a session left open on a shared computer
+    must not be enough to take the account."""
+
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(), Length(max=PASSWORD_MAX_LENGTH)],
+    )
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[
+            DataRequired(),
+            Length(min=PASSWORD_MIN_LENGTH),
+            Length(max=PASSWORD_MAX_LENGTH),
+        ],
+        description=_l("At least %(num)d characters.", num=PASSWORD_MIN_LENGTH),
+    )
+    confirm_password = PasswordField(
+        _l("New password, again"),
+        validators=[DataRequired(), EqualTo("new_password", _l("The two new passwords differ."))],
+    )
+
+
+# The settings page's time zone groups; the tz database names its regions in English.
+COMMON_TIMEZONES_LABEL = _l("Common")
+TIMEZONE_REGION_LABELS = {
+    "Europe": _l("Europe"),
+    "America": _l("America"),
+    "Africa": _l("Africa"),
+    "Asia": _l("Asia"),
+    "Australia": _l("Australia"),
+    "Pacific": _l("Pacific"),
+    "Atlantic": _l("Atlantic"),
+    "Indian": _l("Indian Ocean"),
+    "Antarctica": _l("Antarctica"),
+    "Arctic": _l("Arctic"),
+    "": _l("Other"),
+}
+
+
+def timezone_choices() -> list[SelectChoice]:
+    """The common zones first, then every zone once in its region (labelled without the
+    region's name: "Paris" under Europe), then the tz database's other names."""
+    regions = timezone_regions()
+    known = {name for names in regions.values() for name in names}
+    choices = [
+        SelectChoice(name, name.replace("_", " "), optgroup=COMMON_TIMEZONES_LABEL)
+        for name in COMMON_TIMEZONES
+        if name in known
+    ]
+    for region, names in regions.items():
+        label = TIMEZONE_REGION_LABELS[region]
+        choices += [
+            SelectChoice(name, name.removeprefix(f"{region}/").replace("_", " "), optgroup=label)
+            for name in names
+        ]
+    return choices
+
+
+class GroupedSelectField(SelectField):
+    """A select in <optgroup>s where a value may be listed twice (a common time zone is in its
+    region too): only its first option is selected, as a single select allows."""
+
+    def iter_groups(self):
+        selected = False
+        for label, choices in super().iter_groups():
+            group = []
+            for choice in choices:
+                if choice.selected:
+                    choice = choice._replace(selected=not selected)
+                    selected = True
+                group.append(choice)
+            yield label, group
 
 
 class SettingsForm(FlaskForm):
@@ -127,7 +218,7 @@ class SettingsForm(FlaskForm):
     )
     tagline = StringField(_l("Tagline"), filters=[one_line], validators=[Length(max=200)])
     language = SelectField(_l("Language"))
-    timezone = SelectField(_l("Time zone"), validators=[InputRequired()])
+    timezone = GroupedSelectField(_l("Time zone"), validators=[InputRequired()])
     posts_per_page = IntegerField(
         _l("Posts per page"), validators=[InputRequired(), NumberRange(min=1, max=100)]
     )
@@ -181,7 +272,7 @@ class SettingsForm(FlaskForm):
         self.language.choices = [
             SelectChoice(code, name) for code, name in current_app.config["LANGUAGES"].items()
         ]
-        self.timezone.choices = timezone_names()
+        self.timezone.choices = timezone_choices()
 
     def validate_timezone(self, field: SelectField) -> None:
         if not is_timezone(field.data or ""):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import render_template, request
 from flask_login import current_user
 
+from ...authors import byline
 from ...comments import tokens
 from ...comments.rules import closed_notice, comments_are_open
 from ...comments.thread import load_thread, number_of, refresh_rendering, reply_target
@@ -20,7 +21,7 @@ def blank_form(post: Post) -> CommentForm:
     """The form a GET serves: freshly signed, filled with the remembered details (a logged-in
     author's own), and set to answer ?replyto=<id> with "@Name " when asked."""
     if current_user.is_authenticated:
-        form = CommentForm(data={"name": current_user.display_name, "email": current_user.email})
+        form = CommentForm(data={"name": byline(current_user), "email": current_user.email})
     else:
         details = remembered_details()
         form = CommentForm(data=details | {"remember": bool(details)})
