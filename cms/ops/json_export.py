@@ -32,6 +32,7 @@ from ..models import (
     PENDING,
     POST,
     PUBLISHED,
+    SCHEDULED,
     SPAM,
     Comment,
     Post,
@@ -61,8 +62,9 @@ EXPORTED = (
     # password to replace, and a new token.
     Exported("authors", frozenset({"password_hash", "session_token"})),
     Exported("tags"),
-    # A private preview link's key: links handed out before the move stop working.
-    Exported("posts", frozenset({"preview_key", "preview_issued_at"})),
+    # A private preview link's key: links handed out before the move stop working. A form key
+    # names a form this server served.
+    Exported("posts", frozenset({"preview_key", "preview_issued_at", "form_key"})),
     Exported("post_tags"),
     # A form key names a form this server signed: it means nothing elsewhere.
     Exported("comments", frozenset({"form_key"})),
@@ -109,6 +111,7 @@ CHOICES: dict[tuple[str, str], frozenset[str]] = {
     ("posts", "kind"): frozenset({POST, PAGE}),
     ("comments", "status"): frozenset({PENDING, APPROVED, SPAM}),
     ("autosaves", "kind"): frozenset({POST, PAGE}),
+    ("revisions", "state"): frozenset({DRAFT, SCHEDULED, PUBLISHED}),
 }
 SLUGS = frozenset({("posts", "slug"), ("tags", "slug")})
 # Text columns without a length of their own: the editor's limit for a post's Markdown.

@@ -23,6 +23,7 @@ from flask_login import LoginManager, current_user, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ...authors import find_author, username_key
+from ...autosaves import keep_unsent_text
 from ...extensions import db
 from ...kernel import throttle
 from ...kernel.http import client_network, record_id, safe_next
@@ -131,6 +132,16 @@ def login():
     throttle.give_back(_network_key())
     if not author.session_token:  # a row older than the column: give it one before it is needed
         author.end_sessions()
+    if form.keeps_text:
+        # A post form's text whose save arrived after her session ended: the editor `next`
+        # names offers it back as her autosave.
+        keep_unsent_text(
+            author.id,
+            record_id(form.kept_post.data),
+            form.kept_kind.data,
+            form.kept_title.data or "",
+            form.kept_body.data or "",
+        )
     db.session.commit()
     session.clear()  # a fresh session at login: nothing planted before it survives
     login_user(author)
