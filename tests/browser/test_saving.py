@@ -1,6 +1,6 @@
 """Saving in real Chromium: Enter saves, Back then Save updates the same post, a save after the
 session ended comes back with its text, a conflict asks before replacing, the browser's copy is
-offered only to its own form, and one notice at a time."""
+offered only to its own form, one notice at a time, and the desk on a phone."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from cms.extensions import db
 from cms.models import Autosave, Post
 from tests.browser.test_editor import create_author, create_post, log_in, wait_for
 from tests.conftest import PASSWORD
+from tests.support.sample_site import PASSWORD as SAMPLE_PASSWORD
+from tests.support.sample_site import USERNAME, build_sample_site, editor_pages
 
 # Every notice the editor can show above the form about kept text or the session.
 NOTICES = "#autosave-offer, .local-offer, #session-notice, .restored-notice, .form-saved-notice"
@@ -223,3 +225,25 @@ def test_the_save_shortcut_is_offered_only_where_it_works(live_app, open_context
     page.goto("/editor/posts/new")
     expect(page.get_by_label("Title")).to_be_visible()
     expect(page.locator("#save-shortcut")).to_be_hidden()
+
+
+def test_the_desk_tables_fit_a_phone_screen(live_app, open_context):
+    site = build_sample_site(live_app)
+    for width in (375, 320):
+        page = open_context(viewport={"width": width, "height": 800}).new_page()
+        page.goto("/login")
+        page.get_by_label("Identifiant").fill(USERNAME)
+        page.get_by_label("Mot de passe").fill(SAMPLE_PASSWORD)
+        page.get_by_role("button", name="Connexion").click()
+        page.wait_for_url("**/editor/")
+        for name in ("dashboard", "pages", "revisions", "revision"):
+            page.goto(editor_pages(site)[name])
+            hidden = page.evaluate(
+                """() => [...document.querySelectorAll('.table-wrap')]
+                  .map(box => box.scrollWidth - box.clientWidth).filter(extra => extra > 1)"""
+            )
+            assert hidden == [], (name, width)  # nothing cut off, to be found by scrolling
+            overflow = page.evaluate(
+                "() => document.scrollingElement.scrollWidth - window.innerWidth"
+            )
+            assert overflow <= 0, (name, width)
