@@ -29,6 +29,7 @@ from .clock import DEFAULT_TIMEZONE, utcnow
 from .extensions import db
 
 DRAFT, PUBLISHED = "draft", "published"
+SCHEDULED = "scheduled"  # a state, not a status: published with a date still to come
 # What a Post row is: a dated post (home page, feed, archives) or an undated page (About, Contact).
 POST, PAGE = "post", "page"
 PENDING, APPROVED, SPAM = "pending", "approved", "spam"
@@ -40,6 +41,7 @@ def new_session_token() -> str:
 
 # Lengths of the columns people type into: forms, imports and scripts read them from here.
 TITLE_MAX = 200  # a post's or page's title
+BODY_MAX = 1_000_000  # characters of a post's Markdown
 USERNAME_MAX, DISPLAY_NAME_MAX = 64, 120
 COMMENT_NAME_MAX, COMMENT_EMAIL_MAX, COMMENT_WEBSITE_MAX = 100, 254, 500
 IP_MAX = 45  # the longest IPv6 address written out
@@ -170,6 +172,7 @@ class Post(db.Model):
         Index("ix_posts_status_published", "status", "published_at"),
         # Every public list filters on kind first (posts on the home page, pages in the navigation).
         Index("ix_posts_kind_status_published", "kind", "status", "published_at"),
+        Index("uq_posts_form_key", "form_key", unique=True),
         NEVER_REUSE_IDS,
     )
 
@@ -201,6 +204,9 @@ class Post(db.Model):
     preview_issued_at: Mapped[datetime | None] = mapped_column()
     # Where an imported post came from ("wxr:<site>#<id>"): importing it again finds it.
     import_key: Mapped[str | None] = mapped_column(String(300), unique=True, index=True)
+    # The key of the new-post form that created it: that form sent again (Back, then Save)
+    # finds this post instead of making a copy. None for posts made any other way.
+    form_key: Mapped[str | None] = mapped_column(String(64))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("authors.id", ondelete="SET NULL"))
 
     author: Mapped[Author | None] = relationship(lazy="joined")
@@ -216,7 +222,7 @@ class Post(db.Model):
         """'draft', 'scheduled' (published with a future date) or 'published'."""
         if self.status != PUBLISHED or self.published_at is None:
             return DRAFT
-        return "scheduled" if self.published_at > utcnow() else PUBLISHED
+        return SCHEDULED if self.published_at > utcnow() else PUBLISHED
 
     # Whether a visitor may see it: the one rule that pages, listings, tags, feeds, the sitemap
     # and old addresses all ask, in Python and in SQL.
@@ -345,6 +351,9 @@ class Revision(db.Model):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("authors.id", ondelete="SET NULL"))
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text, default="")
+    # The post's state as that save left it (draft, scheduled or published); None in revisions
+    # kept before it was recorded.
+    state: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     post: Mapped[Post] = relationship()

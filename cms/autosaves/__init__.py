@@ -1,6 +1,7 @@
 """Autosaves: what the author typed but did not save yet, kept apart from the post itself.
 
-A feature with no HTTP; imports only the root leaves (clock, extensions, models)."""
+A feature with no HTTP; imports only the root leaves (clock, extensions, models) and the
+kernel's text helpers."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from sqlalchemy import delete, select
 
 from ..clock import utcnow
 from ..extensions import db
-from ..models import Autosave, Post
+from ..kernel.text import normalize_newlines
+from ..models import BODY_MAX, PAGE, POST, TITLE_MAX, Autosave, Post
 
 
 def _owned(author_id: int, post_id: int | None, kind: str):
@@ -54,6 +56,18 @@ def store_autosave(author_id: int, post: Post | None, kind: str, title: str, bod
         db.session.add(autosave)
     autosave.title, autosave.body, autosave.saved_at = title, body, utcnow()
     return True
+
+
+def keep_unsent_text(author_id: int, post_id: int | None, kind: str, title: str, body: str) -> bool:
+    """Keep text whose save never arrived (her session had ended) as the author's autosave: for
+    the post, or for her new post or page (`kind`) when post_id is None or names no post any
+    more; the caller commits. False, keeping nothing, for text longer than a post takes or
+    that is the stored post's own."""
+    if len(title) > TITLE_MAX or len(body) > BODY_MAX:
+        return False
+    post = db.session.get(Post, post_id) if post_id is not None else None
+    kind = post.kind if post is not None else (PAGE if kind == PAGE else POST)
+    return store_autosave(author_id, post, kind, title, normalize_newlines(body))
 
 
 def forget_autosave(author_id: int, post_id: int | None, kind: str) -> None:

@@ -67,23 +67,30 @@ def localized_date(value: datetime | None) -> str:
     return long_date.apply(_in_site_zone(value, zone).date(), locale)
 
 
-def localized_datetime(value: datetime | None) -> str:
-    """'24 novembre 2026 à 14:05' / 'November 24, 2026 at 2:05 PM'."""
+def localized_datetime(value: datetime | None, *, seconds: bool = False) -> str:
+    """'24 novembre 2026 à 14:05' / 'November 24, 2026 at 2:05 PM'; with seconds, '14:05:09' /
+    '2:05:09 PM' (saves a few seconds apart, in a list of revisions)."""
     if value is None:
         return ""
+    width = "medium" if seconds else "short"
     if not has_request_context():
         return gettext(
             "%(date)s at %(time)s",
             date=format_date(value, "long"),
-            time=format_time(value, "short"),
+            time=format_time(value, width),
         )
     locale, zone, long_date, short_time = _date_patterns()
     local = _in_site_zone(value, zone)
+    time_pattern = locale.time_formats["medium"] if seconds else short_time
     return gettext(
         "%(date)s at %(time)s",
         date=long_date.apply(local.date(), locale),
-        time=short_time.apply(local, locale),
+        time=time_pattern.apply(local, locale),
     )
+
+
+def localized_datetime_seconds(value: datetime | None) -> str:
+    return localized_datetime(value, seconds=True)
 
 
 def month_year(value: datetime) -> str:
@@ -129,6 +136,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         date=localized_date,
         datetime=localized_datetime,
+        datetime_seconds=localized_datetime_seconds,
         isodate=iso_datetime,
         month_year=month_year,
     )

@@ -34,6 +34,7 @@ from ..models import (
     PENDING,
     POST,
     PUBLISHED,
+    SCHEDULED,
     SPAM,
     Comment,
     Post,
@@ -65,8 +66,9 @@ EXPORTED = (
     # first one is still to come.
     Exported("authors", frozenset({"password_hash", "session_token", "last_login_at"})),
     Exported("tags"),
-    # A private preview link's key: links handed out before the move stop working.
-    Exported("posts", frozenset({"preview_key", "preview_issued_at"})),
+    # A private preview link's key: links handed out before the move stop working. A form key
+    # names a form this server served.
+    Exported("posts", frozenset({"preview_key", "preview_issued_at", "form_key"})),
     Exported("post_tags"),
     # A form key names a form this server signed: it means nothing elsewhere.
     Exported("comments", frozenset({"form_key"})),
@@ -113,6 +115,7 @@ CHOICES: dict[tuple[str, str], frozenset[str]] = {
     ("posts", "kind"): frozenset({POST, PAGE}),
     ("comments", "status"): frozenset({PENDING, APPROVED, SPAM}),
     ("autosaves", "kind"): frozenset({POST, PAGE}),
+    ("revisions", "state"): frozenset({DRAFT, SCHEDULED, PUBLISHED}),
 }
 SLUGS = frozenset({("posts", "slug"), ("tags", "slug")})
 # Text columns the site fills itself, in the form it writes them.

@@ -12,20 +12,34 @@ from .queries import (
     visible_tags,
 )
 from .rendering import refresh_rendering, render, render_key
-from .saving import PostChanges, restore_revision, save_post
+from .saving import (
+    FIRST_VERSION,
+    PostChanges,
+    form_key_or_none,
+    new_form_key,
+    post_made_by_form,
+    publishes_empty,
+    restore_revision,
+    save_post,
+)
 from .slugs import unique_slug
 from .tags import parse_tag_names, tag_name, tags_named
 
 __all__ = [
+    "FIRST_VERSION",
     "PostChanges",
     "desk_pages",
     "desk_posts",
+    "form_key_or_none",
     "is_reserved_page_slug",
     "nav_pages",
+    "new_form_key",
     "parse_tag_names",
+    "post_made_by_form",
     "post_url",
     "published_pages",
     "published_posts",
+    "publishes_empty",
     "refresh_rendering",
     "render",
     "render_key",

@@ -1,9 +1,15 @@
-"""Saving a post: the author's changes applied, rendered, kept as a revision; the caller commits."""
+"""Saving a post: the author's changes applied, rendered, kept as a revision; the caller commits.
+Also the rules a save is checked against first: the new-post form's key, which makes sending
+the same form twice one post, and publishing with no text."""
 
 from __future__ import annotations
 
+import re
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
+
+from sqlalchemy import select
 
 from ..autosaves import forget_autosave
 from ..clock import utcnow
@@ -30,13 +36,52 @@ class PostChanges:
     nav_order: int | None = None  # pages only
 
 
+# What a new-post form's key looks like: new_form_key() makes them; anything else sent is ignored.
+_FORM_KEY_RE = re.compile(r"[A-Za-z0-9_-]{22,64}")
+# The version a post has when its new-post form has just made it: all that form has seen of it.
+FIRST_VERSION = 1
+
+
+def new_form_key() -> str:
+    """A key for a new-post form: random, so that two forms never share one."""
+    return secrets.token_urlsafe(24)
+
+
+def form_key_or_none(value: object) -> str | None:
+    """The key a new-post form sent, or None when the value is not one new_form_key() makes."""
+    return value if isinstance(value, str) and _FORM_KEY_RE.fullmatch(value) else None
+
+
+def post_made_by_form(form_key: str | None) -> Post | None:
+    """The post that the new-post form with this key made, when it was saved already."""
+    if form_key is None:
+        return None
+    return db.session.scalar(select(Post).where(Post.form_key == form_key))
+
+
+def publishes_empty(post: Post | None, changes: PostChanges) -> bool:
+    """Whether the save would publish a post with no text: readers would find an empty page, so
+    the author confirms first. A post already published empty is not asked about again."""
+    if changes.status != PUBLISHED or changes.body.strip():
+        return False
+    return post is None or post.status != PUBLISHED or bool(post.body.strip())
+
+
 def save_post(
-    post: Post | None, kind: str, changes: PostChanges, *, author_id: int, language: str
+    post: Post | None,
+    kind: str,
+    changes: PostChanges,
+    *,
+    author_id: int,
+    language: str,
+    form_key: str | None = None,
 ) -> Post:
-    """Apply the changes to the post (a new one of `kind` when None) as one save."""
+    """Apply the changes to the post (a new one of `kind` when None) as one save. `form_key`
+    names the new-post form they came from: a new post keeps it (post_made_by_form finds it),
+    and that form's autosave goes, whether it made the post now or earlier."""
     is_new = post is None
     if post is None:
-        post = Post(author_id=author_id, kind=kind)
+        post = Post(author_id=author_id, kind=kind, form_key=form_key)
     with db.session.no_autoflush:  # not flushed half-filled by the queries below
         post.title = changes.title.strip()
         post.slug = changes.slug or unique_slug(
@@ -54,6 +99,9 @@ def save_post(
         post.allow_comments = changes.allow_comments
         post.nav_order = changes.nav_order if post.is_page else None
     _record_save(post, author_id, language, is_new=is_new)
+    if form_key is not None and not is_new:
+        # Sent again after Back, the form autosaved as a new post meanwhile: that is this post.
+        forget_autosave(author_id, None, post.kind)
     return post
 
 

@@ -65,7 +65,24 @@
     }).then(readJSON);
   }
 
-  /* The session expired: say so where the author looks, with a way to log in again. */
+  /* One notice at a time above the form: the newest news hides the others (these below). */
+  var NOTICES = "#autosave-offer, .local-offer, #session-notice, .restored-notice, .form-saved-notice, .stale-notice";
+
+  function hideNoticesBut(notice) {
+    var hidden = [];
+    document.querySelectorAll(NOTICES).forEach(function (other) {
+      if (other !== notice && !other.hidden) {
+        other.hidden = true;
+        hidden.push(other);
+      }
+    });
+    return hidden;
+  }
+
+  /* The session expired: say so where the author looks, with a way to log in again. The
+     notices it hides come back once the server answers again. */
+  var hiddenBySession = [];
+
   function showSessionExpired(json) {
     if (!sessionNotice) return;
     sessionNotice.textContent = "";
@@ -76,11 +93,15 @@
     link.className = "button";
     link.textContent = data.textLogIn;
     sessionNotice.append(text, link);
+    hiddenBySession = hiddenBySession.concat(hideNoticesBut(sessionNotice));
     sessionNotice.hidden = false;
   }
 
   function hideSessionNotice() {
-    if (sessionNotice) sessionNotice.hidden = true;
+    if (!sessionNotice || sessionNotice.hidden) return;
+    sessionNotice.hidden = true;
+    hiddenBySession.forEach(function (notice) { notice.hidden = false; });
+    hiddenBySession = [];
   }
 
   /* --- Live preview ------------------------------------------------------------------------ */
@@ -210,13 +231,24 @@
     clearTimeout(autosaveTimer);
   });
 
+  /* Copies older than the server keeps autosaves for go, offered or not (one whose form is
+     gone is never offered: a copy belongs to its post, or to its one new-post form). */
+  function forgetOldCopies() {
+    var oldest = Date.now() - Number(data.keepDays) * 24 * 3600 * 1000;
+    try {
+      for (var i = window.localStorage.length - 1; i >= 0; i--) {
+        var key = window.localStorage.key(i);
+        if (key.indexOf("causerie:draft:") !== 0) continue;
+        var copy = readLocal(key);
+        if (!copy || !(copy.at > oldest)) window.localStorage.removeItem(key);
+      }
+    } catch (error) { /* storage refused: nothing kept either */ }
+  }
+
   /* A copy this browser kept that the server never got: offer it back. */
   function offerLocalCopy() {
-    if (postId !== null) {
-      // Kept while a new post was being saved: it is this post now.
-      var fresh = readLocal(data.newDraftKey);
-      if (fresh && sameText(fresh, currentText())) forgetLocal(data.newDraftKey);
-    }
+    // Kept while the new-post form that made this post was saving: the server has that text.
+    if (data.madeByKey) forgetLocal(data.madeByKey);
     var local = readLocal(data.draftKey);
     if (!local) return;
     if (sameText(local, currentText())) {
@@ -228,9 +260,6 @@
       forgetLocal(); // the server got it after all: its own offer is the same text
       return;
     }
-    // Kept here after the server's last autosave, so it is the newest text of all.
-    if (serverOffer) serverOffer.hidden = true;
-
     var notice = document.createElement("section");
     notice.className = "notice local-offer";
     notice.setAttribute("role", "alert");
@@ -253,6 +282,8 @@
     actions.append(restore, discard);
     notice.append(text, actions);
     form.parentNode.parentNode.insertBefore(notice, form.parentNode);
+    // Kept here after the server's last autosave, so it is the newest text of all.
+    var hidden = hideNoticesBut(notice);
 
     restore.addEventListener("click", function () {
       title.value = local.title;
@@ -269,7 +300,7 @@
     discard.addEventListener("click", function () {
       forgetLocal();
       notice.remove();
-      if (serverOffer) serverOffer.hidden = false;
+      hidden.forEach(function (other) { other.hidden = false; });
     });
   }
 
@@ -398,7 +429,26 @@
     else save.click();
   });
 
+  /* The shortcut's hint, with the key this system uses (touch screens hide it: desk.css). */
+  var shortcut = document.getElementById("save-shortcut");
+  if (shortcut) {
+    var platform = navigator.platform || (navigator.userAgentData && navigator.userAgentData.platform) || "";
+    if (/^(mac|iphone|ipad|ipod)/i.test(platform)) shortcut.textContent = shortcut.dataset.apple;
+    shortcut.hidden = false;
+  }
+
   /* --- Start ---------------------------------------------------------------------------------- */
+
+  // A new-post form's address names its key, so that Back to it (or a reload) brings the same
+  // form: saved again, it updates the post it made rather than making another.
+  var formKey = form.elements.form_key;
+  if (formKey && formKey.value && !data.unsaved && window.history.replaceState) {
+    var address = new URL(window.location.href);
+    if (address.searchParams.get("form") !== formKey.value) {
+      address.searchParams.set("form", formKey.value);
+      window.history.replaceState(window.history.state, "", address.href);
+    }
+  }
 
   title.addEventListener("input", function () {
     previewHeading.textContent = title.value || data.textUntitled;
@@ -412,6 +462,7 @@
 
   previewSection.hidden = false;
   document.body.classList.add("has-live-preview");
+  forgetOldCopies();
   offerLocalCopy();
   refreshPreview();
   if (data.unsaved) scheduleAutosave();

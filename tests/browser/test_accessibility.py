@@ -153,6 +153,27 @@ def test_axe_finds_no_violation_in_the_editor_preview(open_page, scheme):
     assert axe_violations(page) == []
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_no_violation_in_the_post_forms_other_answers(open_page, scheme):
+    """A conflict, publishing no text, and a Save after the session ended (none saves)."""
+    page = open_page("edit-post", scheme=scheme, bypass_csp=True)
+    page.route("**/editor/autosave", lambda route: route.abort())  # the sample site stays as is
+    page.locator("input[name=version]").evaluate("input => { input.value = '0'; }")
+    page.get_by_label("Texte (Markdown)").fill("Un autre texte.")
+    page.get_by_role("button", name="Enregistrer", exact=True).click()
+    page.locator(".conflict table.diff").wait_for()
+    assert axe_violations(page) == []
+    page.goto(page.url)  # the post form again, as served
+    page.get_by_label("Texte (Markdown)").fill("")
+    page.get_by_role("button", name="Enregistrer", exact=True).click()
+    page.locator("#body-error").wait_for()
+    assert axe_violations(page) == []
+    page.context.clear_cookies()
+    page.get_by_role("button", name="Enregistrer", exact=True).click()
+    page.locator(".kept-text").wait_for()
+    assert axe_violations(page) == []
+
+
 @pytest.mark.parametrize("name", PAGE_TYPES)
 def test_no_sideways_scrolling_at_320_pixels(open_page, name):
     page = open_page(name, width=320)

@@ -158,9 +158,9 @@ def test_editing_keeps_a_version_and_refuses_silent_overwrite(app, logged_in, ma
     )
     page = response.get_data(as_text=True)
     assert "This post was changed elsewhere" in page
-    assert "from tab A" in page and "from tab B" in page
+    assert "from tab <del>B</del>" in page and "from tab <ins>A</ins>" in page
     assert get_post(app, id=post_id).body == "from tab B"
-    # Saving again, knowingly, replaces it.
+    # A form opened on the newer version replaces it.
     logged_in.post(
         f"/editor/posts/{post_id}/edit",
         data=post_form(title="Original", body="from tab A", version="2"),
@@ -176,6 +176,13 @@ def test_delete_asks_for_confirmation_then_deletes(app, logged_in, make_post):
     response = logged_in.post(f"/editor/posts/{post_id}/delete", follow_redirects=True)
     assert "“Doomed” was deleted." in response.get_data(as_text=True)
     assert get_post(app, id=post_id) is None
+
+
+def test_the_editor_explains_line_breaks_and_the_basics_of_markdown(logged_in):
+    page = logged_in.get("/editor/posts/new").get_data(as_text=True)
+    assert "a single line break is ignored" in page
+    assert 'aria-describedby="body-help"' in page
+    assert "<code>**bold**</code>" in page and "<code>[a link](https://example.com)</code>" in page
 
 
 def test_unknown_post_in_editor_is_404(logged_in):

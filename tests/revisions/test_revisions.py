@@ -1,5 +1,7 @@
 """Revisions: every save keeps one; the author lists them, reads a diff, restores one."""
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -60,14 +62,41 @@ def test_every_save_keeps_a_revision_with_who_and_what(app, logged_in, author):
     assert get_post(app, id=post_id).version == 3
 
 
-def test_a_save_that_changes_no_text_adds_no_revision(app, logged_in):
+def test_a_save_that_changes_neither_text_nor_status_adds_no_revision(app, logged_in):
     logged_in.post("/editor/posts/new", data=post_form(body="Same."))
     post = get_post(app, slug="diary")
     logged_in.post(
-        f"/editor/posts/{post.id}/edit", data=post_form(body="Same.", status=PUBLISHED, version="1")
+        f"/editor/posts/{post.id}/edit", data=post_form(body="Same.", tags="notes", version="1")
+    )
+    assert [tag.name for tag in get_post(app, id=post.id).tags] == ["notes"]
+    assert len(revisions(app, post.id)) == 1
+    # Publishing is kept even with the same text: the list shows when the post went public.
+    logged_in.post(
+        f"/editor/posts/{post.id}/edit", data=post_form(body="Same.", status=PUBLISHED, version="2")
     )
     assert get_post(app, id=post.id).status == PUBLISHED
-    assert len(revisions(app, post.id)) == 1
+    assert len(revisions(app, post.id)) == 2
+
+
+def test_the_list_tells_revisions_apart(app, logged_in):
+    logged_in.post("/editor/posts/new", data=post_form(body="One two three."))
+    post_id = get_post(app, slug="diary").id
+    edit = f"/editor/posts/{post_id}/edit"
+    logged_in.post(edit, data=post_form(body="One two three four five.", version="1"))
+    logged_in.post(
+        edit, data=post_form(body="One two three four five.", status=PUBLISHED, version="2")
+    )
+    logged_in.post(edit, data=post_form(body="One.", status=PUBLISHED, version="3"))
+    page = logged_in.get(f"/editor/posts/{post_id}/revisions").get_data(as_text=True)
+    rows = re.findall(r"<tr>(.*?)</tr>", page.split("<tbody>")[1], re.S)
+    assert len(rows) == 4  # newest first
+    words = [re.sub(r"<[^>]+>|\s+", " ", row) for row in rows]
+    assert "−4 words" in words[0] and "Published" in words[0]
+    assert "same word count" in words[1] and "Published" in words[1]
+    assert "+2 words" in words[2] and "Draft" in words[2]
+    assert "3 words" in words[3] and "Draft" in words[3]
+    # Saves a few seconds apart are told apart by their time, seconds included.
+    assert all(re.search(r"\d:\d\d:\d\d", row) for row in rows)
 
 
 def test_revisions_page_lists_them_newest_first(app, logged_in):

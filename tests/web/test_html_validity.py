@@ -90,7 +90,14 @@ def fetch_pages(tmp_path: Path) -> dict[str, str]:
     assert "Collez ce Markdown" in pages["upload-in-post-form"]
     wrong_password = {"current_password": "x", "new_password": "short", "confirm_password": "s"}
     keep("account-errors", author.post("/editor/account/password", data=wrong_password))
-    keep("flash", author.post(edit, data=post_form | {"action": "save"}, follow_redirects=True))
+    # The post form's other answers: a save over a newer version, publishing no text, a save
+    # sent after the session ended.
+    keep("edit-conflict", author.post(edit, data=post_form | {"version": "0"}), 409)
+    keep("publish-empty", author.post(edit, data=post_form | {"body": "", "version": "1"}))
+    keep("session-ended", app.test_client().post(edit, data=post_form), 401)
+    saved = author.post(edit, data=post_form | {"version": "1"}, follow_redirects=True)
+    keep("flash", saved)
+    assert "Billet publié." in pages["flash"]
     link = author.post(f"/editor/posts/{site.draft_id}/preview-link", follow_redirects=True)
     keep("edit-draft-link", link)
     match = PREVIEW_LINK_RE.search(pages["edit-draft-link"])
@@ -163,6 +170,9 @@ PAGE_TYPES = [
     "edit-post",
     "edit-preview",
     "edit-errors",
+    "edit-conflict",
+    "publish-empty",
+    "session-ended",
     "edit-draft",
     "edit-draft-link",
     "delete-post",

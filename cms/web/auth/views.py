@@ -22,6 +22,7 @@ from flask_login import LoginManager, current_user, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ...authors import count_password_attempt, desk_name, find_author, forget_wrong_passwords
+from ...autosaves import keep_unsent_text
 from ...clock import utcnow
 from ...extensions import db
 from ...kernel.http import client_network, record_id, safe_next
@@ -104,6 +105,16 @@ def login():
         author.end_sessions()
     first_login = author.last_login_at is None
     author.last_login_at = utcnow()
+    if form.keeps_text:
+        # A post form's text whose save arrived after her session ended: the editor `next`
+        # names offers it back as her autosave.
+        keep_unsent_text(
+            author.id,
+            record_id(form.kept_post.data),
+            form.kept_kind.data,
+            form.kept_title.data or "",
+            form.kept_body.data or "",
+        )
     db.session.commit()
     session.clear()  # a fresh session at login: nothing planted before it survives
     login_user(author)

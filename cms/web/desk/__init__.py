@@ -10,6 +10,7 @@ from ...authors import byline
 from ...comments import moderation
 from ...extensions import login_manager
 from .script_requests import session_expired, wants_json
+from .session_ends import lost_session_page
 
 bp = Blueprint("editor", __name__)
 
@@ -17,8 +18,11 @@ bp = Blueprint("editor", __name__)
 @bp.before_request
 def require_login():
     if not current_user.is_authenticated:
-        # The editor's scripts get a 401 they can explain, not a redirect to a login page.
-        return session_expired() if wants_json() else login_manager.unauthorized()
+        # The editor's scripts get a 401 they can explain, not a redirect to a login page; a
+        # Save with text gets a login page that keeps it.
+        if wants_json():
+            return session_expired()
+        return lost_session_page() or login_manager.unauthorized()
     return None
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
+    HiddenField,
     IntegerField,
     PasswordField,
     SelectField,
@@ -29,10 +30,18 @@ from ...clock import COMMON_TIMEZONES, is_timezone, timezone_regions
 from ...comments.fields import EMAIL_RE, lowercase
 from ...extensions import db
 from ...kernel.text import SLUG_PATTERN, is_valid_slug, one_line, without_controls
-from ...models import COMMENT_EMAIL_MAX, DISPLAY_NAME_MAX, DRAFT, POST, PUBLISHED, TITLE_MAX, Post
+from ...models import (
+    BODY_MAX,
+    COMMENT_EMAIL_MAX,
+    DISPLAY_NAME_MAX,
+    DRAFT,
+    POST,
+    PUBLISHED,
+    TITLE_MAX,
+    Post,
+)
 from ...posts import is_reserved_page_slug
 
-BODY_MAX = 1_000_000  # characters of a post's Markdown
 LOCAL_DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 # The slug rule as a browser checks it: an HTML pattern is anchored at both ends by itself.
 SLUG_PATTERN_HTML = SLUG_PATTERN.pattern.removeprefix("^").removesuffix("$")
@@ -53,7 +62,13 @@ class PostForm(FlaskForm):
         render_kw={"pattern": SLUG_PATTERN_HTML},
     )
     body = TextAreaField(
-        _l("Text (Markdown)"), filters=[without_controls], validators=[Length(max=BODY_MAX)]
+        _l("Text (Markdown)"),
+        filters=[without_controls],
+        validators=[Length(max=BODY_MAX)],
+        description=_l(
+            "A blank line starts a new paragraph; a single line break is ignored (end a line "
+            "with two spaces to break it there)."
+        ),
     )
     tags = StringField(
         _l("Tags"),
@@ -82,6 +97,8 @@ class PostForm(FlaskForm):
         ),
     )
     version = IntegerField(validators=[Optional()])
+    # A new post's form only: its key (cms.posts.new_form_key), so that sending it twice is one post.
+    form_key = HiddenField()
 
     def __init__(self, *args, post_id: int | None = None, kind: str = POST, **kwargs):
         super().__init__(*args, **kwargs)

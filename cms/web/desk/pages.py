@@ -10,6 +10,7 @@ from ...models import PAGE
 from ...posts import desk_pages
 from . import bp
 from .posts import edit_post
+from .session_ends import keeps_text
 
 
 @bp.get("/pages")
@@ -21,5 +22,6 @@ def pages():
 
 
 @bp.route("/pages/new", methods=["GET", "POST"])
+@keeps_text(PAGE)
 def new_page():
     return edit_post(None, PAGE)

@@ -1,11 +1,11 @@
-"""The desk's posts: the list, the post form (new, edit, preview, image, save), deleting."""
+"""The desk's posts: the list, the post form (new, edit, preview, image, save, conflicts), deleting."""
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ... import markup
 from ...autosaves import pending_autosave
@@ -15,12 +15,25 @@ from ...kernel.errors import is_disk_full
 from ...kernel.http import requested_page
 from ...kernel.i18n import localized_datetime
 from ...kernel.settings import site_settings
+from ...kernel.text import normalize_newlines
 from ...media import UploadRefused, image_markdown, store_upload
 from ...models import ALT_TEXT_MAX, POST, PUBLISHED, Post, Upload, reading_minutes
-from ...posts import PostChanges, desk_posts, parse_tag_names, save_post
+from ...posts import (
+    FIRST_VERSION,
+    PostChanges,
+    desk_posts,
+    form_key_or_none,
+    new_form_key,
+    parse_tag_names,
+    post_made_by_form,
+    publishes_empty,
+    save_post,
+)
 from ...previews import link_expires_at, preview_url
+from ...revisions.diff import line_diff
 from . import bp
 from .forms import ConfirmForm, PostForm
+from .session_ends import keeps_text, token_is_valid
 
 
 @bp.get("/")
@@ -91,41 +104,79 @@ DISK_FULL_MESSAGE = _l(
     "The site cannot save right now: the disk is full. Your text is kept here: copy it somewhere "
     "safe, or save again later."
 )
+SENT_TWICE_MESSAGE = _l("This form had already saved this post: it was updated, not saved twice.")
+EMPTY_TEXT_MESSAGE = _l(
+    "There is no text: published, readers would find an empty page. Write some, keep it as a "
+    "draft, or publish it without text."
+)
+
+
+def the_form_key() -> str:
+    """The key of a new post's form: the one it sent (or, opened again, that its address names),
+    else a fresh one."""
+    sent = request.form.get("form_key") if request.method == "POST" else request.args.get("form")
+    return form_key_or_none(sent) or new_form_key()
 
 
 def edit_post(post: Post | None, kind: str = POST):
     """The form for a new post or page (post None) or an existing one: preview, upload an image,
-    restore an autosave, validate, save. Every POST but Save shows the form again as typed."""
+    restore an autosave, validate, save. Every POST but a successful save shows the form again
+    as typed. Saved over by someone else since the form was opened, it shows what differs and
+    replaces the other version only when the author asks (action "overwrite")."""
     kind = post.kind if post is not None else kind
+    form_key = the_form_key() if post is None else None
+    made_by_form = post_made_by_form(form_key)
+    sent_again = request.method == "POST" and made_by_form is not None
+    if sent_again:
+        # The same new-post form sent again (Back, then Save): it goes on with the post it made,
+        # of which it saw the first version only.
+        post, kind = made_by_form, made_by_form.kind
     data = form_data(post) if post else None
-    autosave = pending_autosave(current_user.id, post, kind) if request.method == "GET" else None
+    autosave = None
+    if request.method == "GET" and made_by_form is None:
+        autosave = pending_autosave(current_user.id, post, kind)
     restored = False
     if autosave is not None and request.args.get("restore") == "autosave":
         # Only the form shows the autosaved text: the post changes when the author saves.
         data = (data or {}) | {"title": autosave.title, "body": autosave.body}
         autosave, restored = None, True
     form = PostForm(post_id=post.id if post else None, kind=kind, data=data)
+    form.form_key.data = form_key
+    if sent_again:
+        form.version.data = FIRST_VERSION
     preview = conflict = upload = upload_error = None
+    stale = confirm_empty = False
     status = 200
     action = request.form.get("action") if request.method == "POST" else None
-    if action == "preview":
+    if request.method == "POST" and not token_is_valid():
+        # Logged in again since the form was served (another tab): nothing done, text kept.
+        stale, status = True, 400
+    elif action == "preview":
         preview = markup.render_post(form.body.data or "", site_settings().language)
     elif action == "upload":
         upload, upload_error = upload_image()
     elif form.validate_on_submit():
-        if post is not None and form.version.data != post.version:
-            # Saved elsewhere since this form was opened: show both and let the author decide.
-            conflict = post
-            form.version.data = post.version
+        settings = site_settings()
+        changes = post_changes(form, settings.timezone)
+        replacing = action == "overwrite" and post is not None
+        if replacing and request.form.get("overwrite_version") != str(post.version):
+            replacing = False  # saved again since the comparison was shown: show the new one
+        if post is not None and form.version.data != post.version and not replacing:
+            # Saved elsewhere since this form was opened: nothing is replaced until the author
+            # has seen what differs and chosen to.
+            conflict, status = post, 409
+        elif action != "publish-empty" and publishes_empty(post, changes):
+            form.body.errors = [*form.body.errors, EMPTY_TEXT_MESSAGE]
+            confirm_empty = True
         else:
-            settings = site_settings()
             try:
                 saved = save_post(
                     post,
                     kind,
-                    post_changes(form, settings.timezone),
+                    changes,
                     author_id=current_user.id,
                     language=settings.language,
+                    form_key=form_key,
                 )
                 db.session.commit()
             except OperationalError as error:
@@ -135,16 +186,32 @@ def edit_post(post: Post | None, kind: str = POST):
                 db.session.rollback()
                 form.body.errors = [*form.body.errors, DISK_FULL_MESSAGE]
                 status = 503
+            except IntegrityError:
+                # The same form sent twice at once: the other request made the post.
+                db.session.rollback()
+                made = post_made_by_form(form_key)
+                if made is None:
+                    raise
+                flash(str(SENT_TWICE_MESSAGE), "success")
+                return redirect(url_for("editor.edit", post_id=made.id))
             else:
-                flash(saved_message(saved), "success")
+                message = saved_message(saved)
+                if sent_again:
+                    message = f"{message} {SENT_TWICE_MESSAGE}"
+                flash(message, "success")
                 return redirect(url_for("editor.edit", post_id=saved.id))
     return render_template(
         "desk/posts/edit.html",
         form=form,
         post=post,
         kind=kind,
+        form_key=form_key,
+        made_by_form=made_by_form,
         preview=preview,
         conflict=conflict,
+        diff=line_diff(conflict.body, normalize_newlines(form.body.data or "")) if conflict else [],
+        stale=stale,
+        confirm_empty=confirm_empty,
         autosave=autosave,
         restored=restored,
         upload=upload,
@@ -158,11 +225,13 @@ def edit_post(post: Post | None, kind: str = POST):
 
 
 @bp.route("/posts/new", methods=["GET", "POST"])
+@keeps_text(POST)
 def new():
     return edit_post(None, POST)
 
 
 @bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
+@keeps_text()
 def edit(post_id: int):
     return edit_post(db.get_or_404(Post, post_id))
 

@@ -12,7 +12,7 @@ from ...kernel.http import requested_page
 from ...kernel.i18n import localized_datetime
 from ...kernel.settings import site_settings
 from ...models import Post, Revision
-from ...revisions import revisions_of
+from ...revisions import revisions_of, word_changes
 from ...revisions.diff import line_diff
 from . import bp
 from .forms import ConfirmForm
@@ -25,11 +25,19 @@ def revision_or_404(post: Post, revision_id: int) -> Revision:
     return revision
 
 
+PER_PAGE = 50
+
+
 @bp.get("/posts/<int:post_id>/revisions")
 def revisions(post_id: int):
+    """The post's revisions, newest first, each with the words it added or removed."""
     post = db.get_or_404(Post, post_id)
-    page = db.paginate(revisions_of(post), page=requested_page(), per_page=50)
-    return render_template("desk/revisions/list.html", post=post, page=page)
+    page = db.paginate(revisions_of(post), page=requested_page(), per_page=PER_PAGE)
+    # The one before this page's last: what that last one changed is counted against it.
+    older = db.session.scalar(revisions_of(post).offset(page.page * PER_PAGE).limit(1))
+    changes = word_changes(page.items, older)
+    counts = {revision.id: count for revision, count in zip(page.items, changes, strict=True)}
+    return render_template("desk/revisions/list.html", post=post, page=page, counts=counts)
 
 
 @bp.get("/posts/<int:post_id>/revisions/<int:revision_id>")

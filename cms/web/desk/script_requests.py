@@ -12,8 +12,7 @@ from wtforms.validators import ValidationError
 
 from ...extensions import csrf
 from ...kernel.text import one_line, without_controls
-from ...models import TITLE_MAX
-from .forms import BODY_MAX
+from ...models import BODY_MAX, TITLE_MAX
 
 
 def wants_json() -> bool:
