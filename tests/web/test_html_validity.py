@@ -134,6 +134,8 @@ PAGE_TYPES = [
     "page",
     "private-preview",
     "not-found",
+    "feeds",
+    "feeds-post",
     "login",
     "login-error",
     "dashboard",
