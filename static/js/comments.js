@@ -12,7 +12,7 @@
   }
   const body = form.elements.body;
   const replyContext = document.getElementById("comment-reply-context");
-  const replyText = replyContext.querySelector(".reply-context-text");
+  const replyText = replyContext.querySelector("span");
 
   // The server's words, with "{num}" and "{name}" where the values go.
   const fill = (template, values) => template.replace(/\{(\w+)\}/g, (_, key) => values[key]);
@@ -25,11 +25,11 @@
 
   // --- The counter ---------------------------------------------------------------------------
 
-  const max = Number(form.dataset.bodyMax);
+  const max = Number(form.dataset.max);
   const numbers = new Intl.NumberFormat(document.documentElement.lang || undefined);
   const counter = document.createElement("p");
   counter.id = "comment-body-count";
-  counter.className = "char-count";
+  counter.className = "help";
   // Read once typing pauses, and only near the limit: a count read at every key would drown
   // what the visitor types.
   const announced = document.createElement("p");
@@ -44,10 +44,10 @@
   const count = () => {
     // As the server counts: characters, not UTF-16 units, without the blank edges.
     const left = max - [...body.value.trim()].length;
-    const template = left < 0 ? form.dataset.charsOver : form.dataset.charsLeft;
+    const template = left < 0 ? form.dataset.over : form.dataset.left;
     const message = fill(template, { num: numbers.format(Math.abs(left)) });
     counter.textContent = message;
-    counter.classList.toggle("over", left < 0);
+    counter.classList.toggle("error", left < 0);
     clearTimeout(pause);
     pause = setTimeout(() => {
       announced.textContent = left <= max / 10 ? message : "";

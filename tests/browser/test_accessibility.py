@@ -153,7 +153,7 @@ def test_axe_finds_no_violation_in_a_reply_over_the_length_limit(open_page, sche
     expect(page.locator("#comment-reply-context")).to_be_visible()
     page.locator("#comment-body").focus()
     page.keyboard.insert_text("Trop long. " * 460)
-    expect(page.locator("#comment-body-count")).to_have_class(re.compile(r"\bover\b"))
+    expect(page.locator("#comment-body-count")).to_have_class(re.compile(r"\berror\b"))
     assert axe_violations(page) == []
 
 

@@ -292,7 +292,7 @@ def test_a_long_comment_is_counted_never_cut_and_refused_whole(live_app, visitor
     assert len(text) == 5100
     expect(body).to_have_value(text)
     expect(counter).to_have_text("Characters over the limit: 100")
-    expect(counter).to_have_class(re.compile(r"\bover\b"))
+    expect(counter).to_have_class(re.compile(r"\berror\b"))
     expect(announced).to_have_text("Characters over the limit: 100")
 
     send(page, 200)

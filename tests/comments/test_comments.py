@@ -898,7 +898,7 @@ def test_a_refused_comment_answers_at_a_summary_that_links_each_field(open_site,
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     summary = section(
-        page, '<div class="error-summary" id="comment-errors" tabindex="-1">', "</ul>"
+        page, '<div class="banner error-summary" id="comment-errors" tabindex="-1">', "</ul>"
     )
     assert '<div role="alert">' in summary
     assert '<li><a href="#comment-name">Please enter your name.</a></li>' in summary
@@ -929,7 +929,7 @@ def test_the_comment_text_has_no_length_cap_in_the_page_and_a_long_one_is_kept_w
     page = client.get("/posts/talk/").get_data(as_text=True)
     textarea = re.search(r"<textarea [^>]*>", page)[0]
     assert 'name="body"' in textarea and "maxlength" not in textarea
-    assert 'data-body-max="5000"' in page  # for the counter, the server's own limit
+    assert 'data-max="5000"' in page  # for the counter, the server's own limit
     long = ("Un mot de trop. " * 319 + "Fin du texte.").strip()
     assert len(long) == 5117
     response = post_comment(client, "talk", body=long)
@@ -978,20 +978,22 @@ def test_a_reply_shows_whom_it_answers_with_a_way_back_without_scripts(
     bertrand = add_comment(open_site, post_id, "Bertrand", "Second.")
     page = client.get("/posts/talk/").get_data(as_text=True)
     # The box is there for the script to fill, hidden until a Reply link is used.
-    box = section(page, '<p class="reply-context"', "</p>")
+    box = section(page, '<p class="banner reply-context"', "</p>")
     assert box.startswith(
-        '<p class="reply-context" id="comment-reply-context" aria-live="polite" hidden>'
+        '<p class="banner reply-context" id="comment-reply-context" aria-live="polite" hidden>'
     )
 
     page = client.get(f"/posts/talk/?replyto={bertrand}").get_data(as_text=True)
     form = section(page, '<form id="comment-form"', "</form>")
-    box = section(form, '<p class="reply-context"', "</p>")
-    assert box.startswith('<p class="reply-context" id="comment-reply-context" aria-live="polite">')
+    box = section(form, '<p class="banner reply-context"', "</p>")
+    assert box.startswith(
+        '<p class="banner reply-context" id="comment-reply-context" aria-live="polite">'
+    )
     assert "Replying to #2, Bertrand" in box
     assert '<a class="reply-cancel" href="/posts/talk/#comment-form">Cancel the reply</a>' in box
     assert form.index("reply-context") < form.index('for="comment-name"')
 
     # A refused reply keeps saying whom it answers.
     response = post_comment(client, "talk", parent_id=str(bertrand), name="", body="@Bertrand ok")
-    box = section(response.get_data(as_text=True), '<p class="reply-context"', "</p>")
+    box = section(response.get_data(as_text=True), '<p class="banner reply-context"', "</p>")
     assert "polite" in box and "hidden" not in box and "Replying to #2, Bertrand" in box
