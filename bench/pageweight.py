@@ -29,7 +29,9 @@ class _Scan(HTMLParser):
             else:
                 self.inline_scripts += 1
         elif tag == "form":
-            self._form = {"action": a.get("action", ""), "method": a.get("method", "get").lower(),
+            # Without its #fragment, which the browser keeps and never sends.
+            action = a.get("action", "").partition("#")[0]
+            self._form = {"action": action, "method": a.get("method", "get").lower(),
                           "fields": {}, "hidden": {}}  # fmt: skip
             self.forms.append(self._form)
         elif tag in ("input", "textarea", "select") and self._form is not None:

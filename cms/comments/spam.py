@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
+import json
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -129,6 +131,30 @@ def count_attempt() -> bool:
     the limit. The caller commits."""
     limit, window = _rate_limit()
     return limit <= 0 or throttle.hit(_rate_key(), limit, window)
+
+
+def _submission_key() -> str:
+    """This submission from this client, as sent: a reload of the answer sends it again, field
+    for field."""
+    sent = json.dumps([_network(), sorted(request.form.items(multi=True))])
+    return "comment-sent:" + hashlib.sha256(sent.encode()).hexdigest()
+
+
+def count_refusal(*, signed: bool) -> bool:
+    """Count a refused attempt from this client (see count_attempt), unless the same submission
+    on a form this site signed (`signed`) was counted within the window: a visitor reloading the
+    refused page, who must see the same answer again, not "too many comments". Whether it was a
+    new attempt, to be recorded. The caller commits."""
+    limit, window = _rate_limit()
+    if limit <= 0:
+        return True
+    key = _submission_key()
+    if signed and throttle.is_limited(key, 1, window):
+        return False
+    # Marked only when counted: a client over its limit stores nothing, whatever it sends.
+    if count_attempt() and signed:
+        throttle.hit(key, 1, window)
+    return True
 
 
 def sender_form_key(token: str) -> str:

@@ -86,12 +86,19 @@ class Thread:
     page: Pagination
     # Numbers of the parents that replies on this page answer: {parent id: number}.
     parent_numbers: dict[int, int] = field(default_factory=dict)
-    # The visitor's own comments still awaiting moderation, shown on the last page only to them.
+    # The visitor's own comments still awaiting moderation, shown only to them: counted on
+    # every page, listed on the last one (see listed_pending).
     own_pending: list[Comment] = field(default_factory=list)
 
     @property
     def count(self) -> int:
         return self.page.total or 0
+
+    @property
+    def listed_pending(self) -> list[Comment]:
+        """The visitor's own pending comments this page lists, after the approved ones: those of
+        the last page."""
+        return [] if self.page.has_next else self.own_pending
 
     @property
     def first_number(self) -> int:
@@ -130,8 +137,8 @@ def last_page(post_id: int) -> int:
 
 def load_thread(post: Post, page: int | None, own_ids: Sequence[int] = ()) -> Thread:
     """Page `page` of the comments (None: the last page; 404 past it), with the numbers of the
-    parents it refers to and, on the last page, the visitor's own comments awaiting moderation.
-    A fixed number of queries, whatever the number of comments."""
+    parents it refers to and the visitor's own comments awaiting moderation (`own_ids`). A fixed
+    number of queries, whatever the number of comments."""
     if page is None:
         page = last_page(post.id)
     pagination = db.paginate(
@@ -157,7 +164,7 @@ def load_thread(post: Post, page: int | None, own_ids: Sequence[int] = ()) -> Th
             select(numbered.c.id, numbered.c.number).where(numbered.c.id.in_(parent_ids))
         )
         thread.parent_numbers |= {row.id: row.number for row in rows}
-    if own_ids and not pagination.has_next:
+    if own_ids:
         thread.own_pending = list(
             db.session.scalars(
                 select(Comment)

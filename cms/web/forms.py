@@ -97,6 +97,7 @@ class CommentForm(CommentFields):
     class Meta:
         csrf = False
 
+    body_max = BODY_MAX  # the counter's limit (comments.js), the validator's own
     token = HiddenField()
     parent_id = HiddenField()
     # The honeypot: hidden from people and screen readers, filled in by robots.

@@ -4,6 +4,7 @@ the keyboard alone; the print style sheet keeps only the text."""
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -113,7 +114,8 @@ def open_page(browser, site):
 
 PAGE_TYPES = [
     *["home", "post", "post-closed", "post-replying", "tag", "archives", "archive-month"],
-    *["page", "not-found", "login", "post-as-author", "dashboard", "new-post", "edit-post"],
+    *["page", "not-found", "login", "feeds", "feeds-post"],
+    *["post-as-author", "dashboard", "new-post", "edit-post"],
     *["edit-draft", "delete-post", "moderation", "moderation-approved", "moderation-spam"],
     *["edit-comment", "delete-comment", "settings", "account", "media", "delete-image"],
     *["describe-image", "pages"],
@@ -143,6 +145,28 @@ def test_axe_finds_no_violation_in_a_form_with_errors(open_page, scheme):
     expect(page.locator(".comment-form .has-error").nth(1)).to_be_attached()
     page.wait_for_load_state()
     assert axe_violations(page) == []
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_no_violation_in_a_reply_over_the_length_limit(open_page, scheme):
+    page = open_page("post", scheme=scheme, bypass_csp=True)
+    page.locator("a.comment-reply").first.click()
+    expect(page.locator("#comment-reply-context")).to_be_visible()
+    page.locator("#comment-body").focus()
+    page.keyboard.insert_text("Trop long. " * 460)
+    expect(page.locator("#comment-body-count")).to_have_class(re.compile(r"\berror\b"))
+    assert axe_violations(page) == []
+
+
+@pytest.mark.parametrize("width", [320, 375])
+def test_the_refused_form_and_its_summary_fit_a_phone(open_page, width):
+    page = open_page("post-replying", width=width)
+    page.locator("#comment-body").fill("https://example.org/" + "une-adresse-sans-espace-" * 12)
+    page.get_by_role("button", name="Publier le commentaire").click()
+    expect(page.locator("#comment-errors")).to_be_focused()
+    expect(page.locator("#comment-reply-context")).to_be_visible()
+    overflow = page.evaluate("() => document.scrollingElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

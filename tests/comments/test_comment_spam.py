@@ -405,3 +405,45 @@ def test_a_right_to_left_override_is_dropped_from_the_name(app, client, talk):
     assert post_comment(client, "talk", name="\u202esiobuD erialC", body="Hi.").status_code == 302
     (comment,) = stored_comments(app, post_id=talk)
     assert comment.author_name == "siobuD erialC"
+
+
+# --- A refused page, reloaded --------------------------------------------------------------------
+
+
+def test_reloading_a_refused_comment_never_ends_in_too_many_comments(app, client, talk):
+    """A reload of the refused page sends the same form again: it gets the same answer with the
+    text kept, and counts once, so a visitor who reloads is never told to wait."""
+    app.config.update(COMMENT_RATE_LIMIT=2, COMMENT_RATE_WINDOW=60)
+    token = form_token(client, "talk")
+    for _ in range(4):
+        response = post_comment(client, "talk", token=token, name="", body="Kept on reloads.")
+        page = response.get_data(as_text=True)
+        assert response.status_code == 200
+        assert "Please enter your name." in page and "Kept on reloads.</textarea>" in page
+    response = post_comment(client, "talk", token=token, name="Ada", body="Kept on reloads.")
+    assert response.status_code == 302
+    assert [c.body for c in stored_comments(app, post_id=talk)] == ["Kept on reloads."]
+
+
+def test_a_reloaded_refusal_leaves_one_trace_and_changed_words_count_anew(app, client, talk):
+    app.config.update(COMMENT_MIN_SECONDS=60, COMMENT_RATE_LIMIT=2, COMMENT_RATE_WINDOW=60)
+    token = form_token(client, "talk")
+    for _ in range(3):
+        assert post_comment(client, "talk", token=token, body="Too quick.").status_code == 400
+    assert [e.reason.split(":")[0] for e in refusals(app)] == ["too-fast"]
+    # Other words are another attempt, counted as before: this one reaches the limit.
+    assert post_comment(client, "talk", token=token, body="Too quick, edited.").status_code == 400
+    for _ in range(2):  # sent, then reloaded: the same clear answer, the text kept
+        response = post_comment(client, "talk", token=token, body="Edited again.")
+        page = response.get_data(as_text=True)
+        assert response.status_code == 429
+        assert "Please wait a minute, then send this one again." in page
+        assert "Edited again.</textarea>" in page
+
+
+def test_a_forged_form_sent_again_still_counts_every_time(app, client, talk):
+    """Only a form this site signed is spared: a script repeating one request is limited."""
+    app.config.update(COMMENT_RATE_LIMIT=2, COMMENT_RATE_WINDOW=60)
+    for _ in range(2):
+        assert post_comment(client, "talk", token="forged", body="Same.").status_code == 400
+    assert post_comment(client, "talk", body="Now a real one.").status_code == 429

@@ -326,7 +326,9 @@ def test_pending_comment_is_shown_only_to_its_writer(app, make_post):
     own = writer.get(response.headers["Location"]).get_data(as_text=True)
     assert f'<li id="comment-{comment.id}" class="comment comment-pending">' in own
     assert "Awaiting moderation" in own and "Held for now." in own
-    assert ">No comments yet</h2>" in own  # it is not counted, nor numbered
+    # Counted for its writer, apart from the approved ones, and not numbered.
+    assert ">1 comment (awaiting moderation)</h2>" in own
+    assert 'class="comment-number"' not in comments_of(own)
     seen_by_other = other.get("/posts/talk/").get_data(as_text=True)
     assert "Held for now." not in seen_by_other and "Awaiting moderation" not in seen_by_other
     assert other.get(f"/comments/{comment.id}").status_code == 404
@@ -462,7 +464,7 @@ def test_reply_link_sets_the_parent_and_prefills_the_name(open_site, client, mak
     page = client.get(f"/posts/talk/?replyto={first}").get_data(as_text=True)
     assert f'name="parent_id" type="hidden" value="{first}"' in page
     assert "@Jean Dupont </textarea>" in page
-    assert "In reply to comment #1 by Jean Dupont." in page
+    assert "Replying to #1, Jean Dupont" in page
 
     token = form_token(client, "talk", replyto=first)
     response = post_comment(
@@ -881,3 +883,117 @@ def test_a_comment_behind_a_lock_held_too_long_gets_503_with_its_text_kept(tmp_p
     assert [c.body for c in stored_comments(app, post_id=post_id)] == [
         "Words I took time to write."
     ]
+
+
+# --- What a visitor sees around the form ---------------------------------------------------------
+
+
+def test_a_refused_comment_answers_at_a_summary_that_links_each_field(open_site, client, make_post):
+    make_post("Talk")
+    page = client.get("/posts/talk/").get_data(as_text=True)
+    # The fragment is sent along by the browser, scripts or not: the answer opens at the summary.
+    assert 'action="/posts/talk/comments#comment-errors"' in page
+    assert 'id="comment-errors"' not in page
+    response = post_comment(client, "talk", name="", email="nope", body="Words kept.")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    summary = section(
+        page, '<div class="banner error-summary" id="comment-errors" tabindex="-1">', "</ul>"
+    )
+    assert '<div role="alert">' in summary
+    assert '<li><a href="#comment-name">Please enter your name.</a></li>' in summary
+    assert (
+        '<li><a href="#comment-email">This does not look like an e-mail address '
+        "(name@example.com).</a></li>"
+    ) in summary
+    assert "comment-body" not in summary  # the text itself was fine
+    # The summary sits at the top of the form, which can be sent again to the same place.
+    form = section(page, '<form id="comment-form"', "</form>")
+    assert form.index('id="comment-errors"') < form.index('for="comment-name"')
+    assert 'action="/posts/talk/comments#comment-errors"' in form
+    assert "Words kept.</textarea>" in form
+
+
+def test_a_refusal_before_the_fields_are_read_says_why_in_the_summary(open_site, client, make_post):
+    make_post("Talk")
+    response = post_comment(client, "talk", token="forged", body="Still mine.")
+    assert response.status_code == 400
+    summary = section(response.get_data(as_text=True), 'id="comment-errors"', "</div>")
+    assert "This form could not be verified." in summary
+
+
+def test_the_comment_text_has_no_length_cap_in_the_page_and_a_long_one_is_kept_whole(
+    open_site, client, make_post
+):
+    make_post("Talk")
+    page = client.get("/posts/talk/").get_data(as_text=True)
+    textarea = re.search(r"<textarea [^>]*>", page)[0]
+    assert 'name="body"' in textarea and "maxlength" not in textarea
+    assert 'data-max="5000"' in page  # for the counter, the server's own limit
+    long = ("Un mot de trop. " * 319 + "Fin du texte.").strip()
+    assert len(long) == 5117
+    response = post_comment(client, "talk", body=long)
+    page = response.get_data(as_text=True)
+    assert "Your comment is 5117 characters long; the limit is 5000." in page
+    assert f">\r\n{long}</textarea>" in page  # every character, nothing cut
+    assert "maxlength" not in re.search(r"<textarea [^>]*>", page)[0]
+    assert comment_count(open_site) == 0
+
+
+def test_the_heading_counts_the_visitors_own_comments_awaiting_moderation(app, make_post):
+    post_id = make_post("Talk")
+    writer, other = app.test_client(), app.test_client()
+    post_comment(writer, "talk", name="Ada", body="Held for now.")
+    page = writer.get("/posts/talk/").get_data(as_text=True)
+    assert '<h2 id="comments-title">1 comment (awaiting moderation)</h2>' in page
+    assert "No comments yet" not in page
+    post_comment(writer, "talk", name="Ada", body="And a second thought.")
+    page = writer.get("/posts/talk/").get_data(as_text=True)
+    assert '<h2 id="comments-title">2 comments (awaiting moderation)</h2>' in page
+
+    add_comment(app, post_id, "Marc", "Approved.")
+    add_comment(app, post_id, "Zoé", "Approved too.")
+    page = writer.get("/posts/talk/").get_data(as_text=True)
+    assert '<h2 id="comments-title">4 comments, 2 awaiting moderation</h2>' in page
+    assert '<h2 id="comments-title">2 comments</h2>' in other.get("/posts/talk/").get_data(
+        as_text=True
+    )
+
+
+def test_the_heading_counts_own_pending_comments_on_every_page_of_comments(app, seven_comments):
+    writer = app.test_client()
+    post_comment(writer, "busy", name="Ada", body="Held for now.")
+    for address in ("/posts/busy/", "/posts/busy/?page=2", "/posts/busy/?page=3"):
+        page = writer.get(address).get_data(as_text=True)
+        assert '<h2 id="comments-title">8 comments, 1 awaiting moderation</h2>' in page
+        # It is listed once, on the last page, after the approved ones.
+        assert ("Held for now." in page) == address.endswith("page=3")
+
+
+def test_a_reply_shows_whom_it_answers_with_a_way_back_without_scripts(
+    open_site, client, make_post
+):
+    post_id = make_post("Talk")
+    add_comment(open_site, post_id, "Ada", "First.")
+    bertrand = add_comment(open_site, post_id, "Bertrand", "Second.")
+    page = client.get("/posts/talk/").get_data(as_text=True)
+    # The box is there for the script to fill, hidden until a Reply link is used.
+    box = section(page, '<p class="banner reply-context"', "</p>")
+    assert box.startswith(
+        '<p class="banner reply-context" id="comment-reply-context" aria-live="polite" hidden>'
+    )
+
+    page = client.get(f"/posts/talk/?replyto={bertrand}").get_data(as_text=True)
+    form = section(page, '<form id="comment-form"', "</form>")
+    box = section(form, '<p class="banner reply-context"', "</p>")
+    assert box.startswith(
+        '<p class="banner reply-context" id="comment-reply-context" aria-live="polite">'
+    )
+    assert "Replying to #2, Bertrand" in box
+    assert '<a class="reply-cancel" href="/posts/talk/#comment-form">Cancel the reply</a>' in box
+    assert form.index("reply-context") < form.index('for="comment-name"')
+
+    # A refused reply keeps saying whom it answers.
+    response = post_comment(client, "talk", parent_id=str(bertrand), name="", body="@Bertrand ok")
+    box = section(response.get_data(as_text=True), '<p class="banner reply-context"', "</p>")
+    assert "polite" in box and "hidden" not in box and "Replying to #2, Bertrand" in box

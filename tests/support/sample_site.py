@@ -285,6 +285,8 @@ def public_pages(site: SampleSite) -> dict[str, str]:
         "page": f"/{site.page_slug}/",
         "not-found": "/posts/nothing-here/",
         "login": "/login",
+        "feeds": "/feeds/",
+        "feeds-post": f"/feeds/?post={site.post_slug}",
     }
 
 

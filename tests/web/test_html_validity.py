@@ -162,6 +162,8 @@ PAGE_TYPES = [
     "page",
     "private-preview",
     "not-found",
+    "feeds",
+    "feeds-post",
     "login",
     "login-error",
     "dashboard",

@@ -8,6 +8,7 @@ auth.logout                  POST      /logout
 blog.archive                 GET       /archive/<int:year>/<int:month>/
 blog.archives                GET       /archive/
 blog.feed                    GET       /feed.xml
+blog.feeds                   GET       /feeds/
 blog.index                   GET       /
 blog.media_file              GET       /media/<name>
 blog.post                    GET       /posts/<slug>/

@@ -80,7 +80,7 @@ def _post(post: Post, form: CommentForm):
     if refusal is not None:
         return _refuse(post, form, refusal)
     if not form.validate():
-        spam.count_attempt()
+        spam.count_refusal(signed=True)
         db.session.commit()
         return render_post_page(post, form)
     form_key = spam.sender_form_key(form.token.data)
@@ -125,10 +125,11 @@ def _post(post: Post, form: CommentForm):
 
 def _refuse(post: Post, form: CommentForm, refusal: Refusal, *, counted: bool = False):
     """The post page again with the visitor's text and what went wrong; the attempt counts
-    towards the visitor's limit and leaves a trace for the author."""
-    if not counted:
-        spam.count_attempt()
-    spam.record_refusal(post, form.name.data or "", refusal.reason)
+    towards the visitor's limit and leaves a trace for the author, once: the same form sent
+    again (the answer reloaded) gets the same answer, neither counted nor traced again."""
+    new = counted or spam.count_refusal(signed=refusal.reason != spam.BAD_TOKEN)
+    if new:
+        spam.record_refusal(post, form.name.data or "", refusal.reason)
     db.session.commit()
     if refusal.fresh_token:
         form.token.data = tokens.issue(post.id)

@@ -1,8 +1,9 @@
-"""What machines read: the Atom feed of posts, the sitemap and robots.txt."""
+"""What machines read: the Atom feed of posts, the sitemap and robots.txt; and the page that
+tells people how to follow the feeds."""
 
 from __future__ import annotations
 
-from flask import Response, current_app, render_template, url_for
+from flask import Response, current_app, render_template, request, url_for
 
 from ...extensions import db
 from ...kernel.database import commit_after_response
@@ -19,6 +20,18 @@ def feed():
         commit_after_response()
     xml = render_template("public/feeds/feed.xml", posts=posts)
     return Response(xml, mimetype="application/atom+xml")
+
+
+@bp.get("/feeds/")
+def feeds():
+    """How to follow the blog in a feed reader, with the feed's address to copy; reached from a
+    post (?post=<slug>), the address of that post's comments feed too. The menu's "Feed" link
+    leads here: a feed opened in a browser is a page of raw XML."""
+    slug = request.args.get("post", "")
+    commented = None
+    if slug:
+        commented = db.session.scalars(published_posts().where(Post.slug == slug).limit(1)).first()
+    return render_template("public/feeds/index.html", commented_post=commented)
 
 
 @bp.get("/sitemap.xml")
