@@ -22,6 +22,7 @@ from werkzeug.serving import make_server  # noqa: E402
 
 from cms import create_app  # noqa: E402
 from cms.extensions import db  # noqa: E402
+from cms.kernel.settings import ensure_settings_row  # noqa: E402
 from cms.models import Post  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.support.sample_site import build_sample_site, public_pages  # noqa: E402
@@ -41,6 +42,8 @@ def sample_app(folder: Path):
     )
     with app.app_context():
         db.create_all()
+        ensure_settings_row()  # as `flask init` does: the sample site's French settings go there
+        db.session.commit()
     site = build_sample_site(app)
     with app.app_context():
         db.session.get(Post, site.post_id).allow_comments = False
