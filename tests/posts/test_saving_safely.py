@@ -14,6 +14,7 @@ from cms.extensions import db
 from cms.models import DRAFT, PUBLISHED, Author, Autosave, Post
 from tests.conftest import PASSWORD, get_post, make_app
 from tests.posts.test_editor import post_form
+from tests.support.comments import set_site
 
 FORM_KEY_RE = re.compile(r'name="form_key" type="hidden" value="([^"]+)"')
 
@@ -162,6 +163,15 @@ def test_a_save_without_a_session_says_so_and_leads_back_with_the_text(csrf_app,
     assert form_fields(editor, url)["title"] == "Kept"
     assert form_fields(editor, url)["body"] == "Typed while\nlogged out."
     assert post_count(csrf_app) == 0  # in the form, saved when she saves
+
+
+def test_a_french_site_does_not_call_it_a_form_from_another_site(csrf_app):
+    set_site(csrf_app, language="fr")
+    response = csrf_app.test_client().post("/editor/posts/new", data=post_form(body="Gardé."))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 401 and '<html lang="fr">' in page
+    assert "autre site" not in page and "Gardé." in page
+    assert "Identifiant" in page and "Mot de passe" in page
 
 
 def test_a_wrong_password_on_the_session_page_keeps_the_text(csrf_app):
