@@ -395,6 +395,14 @@
       event.preventDefault();
       uploadImage(fileInput.files[0]);
     });
+    // Enter saves the post from every other field; in the description it means this image.
+    if (altInput) {
+      altInput.addEventListener("keydown", function (event) {
+        if (event.key !== "Enter" || event.isComposing) return;
+        event.preventDefault();
+        uploadButton.click();
+      });
+    }
   }
   body.addEventListener("dragover", function (event) {
     if (!carriesFiles(event)) return;
