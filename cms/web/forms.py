@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import format_decimal
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField, TextAreaField
@@ -22,6 +24,19 @@ from ..comments.fields import (
 from ..kernel.http import record_id
 from ..kernel.settings import site_settings
 from ..kernel.text import one_line
+
+
+def _body_fits(_form, field) -> None:
+    """The body's limit, with both numbers written as the counter writes them ("5 000")."""
+    if len(field.data or "") > BODY_MAX:
+        raise ValidationError(
+            _(
+                "Your comment is %(length)s characters long; the limit is %(max)s. "
+                "Please shorten it.",
+                length=format_decimal(len(field.data)),
+                max=format_decimal(BODY_MAX),
+            )
+        )
 
 
 class CommentFields(FlaskForm):
@@ -49,13 +64,7 @@ class CommentFields(FlaskForm):
         filters=[clean_text],
         validators=[
             DataRequired(_l("Please write your comment.")),
-            Length(
-                max=BODY_MAX,
-                message=_l(
-                    "Your comment is %(length)d characters long; the limit is %(max)d. "
-                    "Please shorten it."
-                ),
-            ),
+            _body_fits,
         ],
         description=_l(
             "Plain text with a little Markdown: *emphasis*, **bold**, `code`, > quotes. "

@@ -74,7 +74,9 @@
     form.dataset.mention = mention;
     replyText.textContent = fill(form.dataset.replying, { num: number, name });
     replyContext.hidden = false;
-    body.focus();
+    // Whom the reply answers, and its "cancel", in sight above the text the cursor is in.
+    replyContext.scrollIntoView({ block: "start" });
+    body.focus({ preventScroll: true });
     body.setSelectionRange(body.value.length, body.value.length);
     count();
   });

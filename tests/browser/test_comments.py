@@ -298,7 +298,7 @@ def test_a_long_comment_is_counted_never_cut_and_refused_whole(live_app, visitor
     send(page, 200)
     expect(page.locator("#comment-errors")).to_be_focused()
     expect(page.locator("#comment-errors")).to_contain_text(
-        "Your comment is 5100 characters long; the limit is 5000."
+        "Your comment is 5,100 characters long; the limit is 5,000."
     )
     expect(body).to_have_value(text)
     expect(counter).to_have_text("Characters over the limit: 100")
@@ -353,9 +353,12 @@ def test_the_reply_link_says_whom_it_answers_and_the_reply_can_be_cancelled(live
     parent = page.locator("input[name=parent_id]")
     expect(context).to_be_hidden()
 
+    page.set_viewport_size({"width": 375, "height": 560})
     page.locator(f"#comment-{bertrand}").get_by_role("link", name="Reply").click()
     expect(context).to_be_visible()
     expect(context).to_contain_text("Replying to #2, Bertrand")
+    expect(context).to_be_in_viewport()  # whom it answers is in sight, not scrolled above
+    expect(body).to_be_in_viewport()
     expect(parent).to_have_value(str(bertrand))
     expect(body).to_have_value("@Bertrand ")
     # Another Reply link: the box follows it.

@@ -361,7 +361,7 @@ def test_empty_and_overlong_bodies_are_refused(open_site, client, make_post):
         assert "Please write your comment." in page
     long = "word " * 1001
     page = post_comment(client, "talk", body=long).get_data(as_text=True)
-    assert "Your comment is 5004 characters long; the limit is 5000." in page
+    assert "Your comment is 5,004 characters long; the limit is 5,000." in page
     assert comment_count(open_site) == 0
     post_comment(client, "talk", body="x" * 5000)
     assert comment_count(open_site) == 1
@@ -934,7 +934,7 @@ def test_the_comment_text_has_no_length_cap_in_the_page_and_a_long_one_is_kept_w
     assert len(long) == 5117
     response = post_comment(client, "talk", body=long)
     page = response.get_data(as_text=True)
-    assert "Your comment is 5117 characters long; the limit is 5000." in page
+    assert "Your comment is 5,117 characters long; the limit is 5,000." in page
     assert f">\r\n{long}</textarea>" in page  # every character, nothing cut
     assert "maxlength" not in re.search(r"<textarea [^>]*>", page)[0]
     assert comment_count(open_site) == 0
@@ -997,3 +997,12 @@ def test_a_reply_shows_whom_it_answers_with_a_way_back_without_scripts(
     response = post_comment(client, "talk", parent_id=str(bertrand), name="", body="@Bertrand ok")
     box = section(response.get_data(as_text=True), '<p class="banner reply-context"', "</p>")
     assert "polite" in box and "hidden" not in box and "Replying to #2, Bertrand" in box
+
+
+def test_a_comment_too_long_is_counted_as_the_counter_counts_in_french(app, client, make_post):
+    """The counter writes "5 000"; the server's message once wrote "5000" beside it."""
+    set_site(app, language="fr")
+    make_post("Long", slug="long", language="fr")
+    page = post_comment(client, "long", body="mot " * 1300).get_data(as_text=True)
+    # Grouped with the no-break space French puts between thousands, as the counter does.
+    assert re.search(r"compte 5\s199 caractères\s; la limite est de 5\s000\.", page)
