@@ -23,6 +23,7 @@ from collections import Counter
 from contextlib import closing, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 from urllib.parse import urlencode
 
 from flask import Flask
@@ -422,7 +423,25 @@ class Reader:
             submission.answers.append(answer)
 
 
-class Commenters:
+class Load:
+    """Threads started by `with`, told to stop at its end and waited for."""
+
+    threads: list[threading.Thread]
+    stop: threading.Event
+
+    def __enter__(self) -> Self:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=120)
+        assert not any(thread.is_alive() for thread in self.threads)
+
+
+class Commenters(Load):
     """`count` readers, each commenting again and again until stopped, every comment with words
     of its own: a context manager, running while its block runs. `waits` holds how long each
     comment took to be answered, from its first send."""
@@ -451,17 +470,6 @@ class Commenters:
         except AssertionError as error:
             self.errors.append(f"{reader.name}: {error}")
 
-    def __enter__(self) -> Commenters:
-        for thread in self.threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *_exc) -> None:
-        self.stop.set()
-        for thread in self.threads:
-            thread.join(timeout=120)
-        assert not any(thread.is_alive() for thread in self.threads)
-
     def acknowledged(self) -> set[tuple[int, str]]:
         """(id, body) of every comment the site has acknowledged so far."""
         return {(i, s.body) for s in list(self.submissions) for i in s.comment_ids}
@@ -478,7 +486,7 @@ class Commenters:
             time.sleep(0.05)
 
 
-class PageReaders:
+class PageReaders(Load):
     """`count` readers loading `pages` in turn until stopped, each page as soon as the last one
     came: a context manager, running while its block runs. `reads` holds (seconds, page,
     status) of each page read, `errors` each request that got no answer."""
@@ -502,17 +510,6 @@ class PageReaders:
                 self.errors.append(f"GET {page}: no answer ({error})")
                 continue
             self.reads.append((time.monotonic() - started, page, status))
-
-    def __enter__(self) -> PageReaders:
-        for thread in self.threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *_exc) -> None:
-        self.stop.set()
-        for thread in self.threads:
-            thread.join(timeout=120)
-        assert not any(thread.is_alive() for thread in self.threads)
 
     def slowest(self) -> tuple[float, str, int]:
         """The slowest read: (seconds, page, status)."""
