@@ -256,9 +256,16 @@ class Gunicorn:
     ways production ends or disrupts it. Its output goes to `log`."""
 
     def __init__(
-        self, site: Site, *, workers: int = 2, worker_class: str = "sync", threads: int = 4
+        self,
+        site: Site,
+        *,
+        workers: int = 2,
+        worker_class: str = "sync",
+        threads: int = 4,
+        code: Path | None = None,
     ) -> None:
         self.site = site
+        self.code = code  # a folder holding another version's cms package, served instead
         self.port = free_port()
         self.workers = workers
         # On the command line, over deploy/gunicorn.conf.py's sync workers. Only for gthread:
@@ -274,6 +281,8 @@ class Gunicorn:
         # The developer's own CMS_* settings must not reach the test server.
         environment = {k: v for k, v in os.environ.items() if not k.startswith("CMS_")}
         environment["WEB_CONCURRENCY"] = str(self.workers)
+        if self.code is not None:
+            environment["PYTHONPATH"] = str(self.code)
         command = [str(Path(sys.executable).parent / "gunicorn"), "--config"]
         command += [str(DEPLOY / "gunicorn.conf.py"), *self.worker_options]
         command += ["--bind", f"127.0.0.1:{self.port}", "--chdir", str(self.site.folder)]
@@ -283,6 +292,9 @@ class Gunicorn:
                 stdout=output,
                 stderr=subprocess.STDOUT,
                 env=environment,
+                # gunicorn puts the folder it starts in first on the path: the site's, never
+                # this checkout's, so that `code` is the cms package the workers import.
+                cwd=self.site.folder,
                 start_new_session=True,
             )
         try:
