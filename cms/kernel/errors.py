@@ -1,5 +1,5 @@
 """Styled error pages in the site's language: 400, 403, 404, 405, 413, 429, 500, 503 (full disk,
-database locked too long) and a stale form."""
+database locked too long, database not yet upgraded) and a stale form."""
 
 from collections.abc import Callable
 
@@ -7,7 +7,7 @@ from flask import Flask, Request, current_app, redirect, render_template, reques
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..extensions import db
@@ -76,11 +76,29 @@ def init_app(app: Flask, *, moved_to: Callable[[Request], str | None]) -> None:
         elif is_locked(error):
             # Logged whole: a lock held that long is news (an import, a restore, or a bug).
             current_app.logger.error("cannot save: the database stayed locked", exc_info=error)
+        elif is_schema_behind(error):
+            return schema_error(error)
         else:
             raise error  # any other database failure is a 500, logged with its traceback
         db.session.rollback()
         # Nothing was written (the database rolled the transaction back): try again later.
         page, code = render_error(503)
+        return page, code, {"Retry-After": RETRY_AFTER_SECONDS}
+
+    @app.errorhandler(ProgrammingError)
+    def schema_error(error: ProgrammingError | OperationalError):
+        if not is_schema_behind(error):
+            raise error
+        # This version's code on a database its migrations have not reached yet: the moment
+        # when a worker started on new code before `flask db upgrade` ran (README, Upgrade).
+        current_app.logger.error(
+            "the database is behind this version: run `flask --app app db upgrade` (%s)",
+            error.orig,
+        )
+        db.session.rollback()
+        page, code = render_error(
+            503, _l("The site is being upgraded. Please try again in a minute.")
+        )
         return page, code, {"Retry-After": RETRY_AFTER_SECONDS}
 
 
@@ -106,6 +124,15 @@ def is_locked(error: OperationalError) -> bool:
         "database is locked" in str(error.orig).lower()
         or getattr(error.orig, "sqlstate", None) == "55P03"
     )
+
+
+def is_schema_behind(error: OperationalError | ProgrammingError) -> bool:
+    """Whether a statement named a column or table the database does not have (SQLite's "no
+    such column/table", PostgreSQL's undefined_column 42703 and undefined_table 42P01)."""
+    message = str(error.orig).lower()
+    return message.startswith(("no such column", "no such table")) or getattr(
+        error.orig, "sqlstate", None
+    ) in ("42703", "42P01")
 
 
 def cannot_write_now(error: OperationalError) -> bool:

@@ -5,6 +5,7 @@ from contextlib import closing
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 
 from cms import create_app
 from cms.extensions import db
@@ -59,3 +60,25 @@ def test_images_uploaded_before_descriptions_keep_everything_both_ways(tmp_path)
         ]
         table = connection.execute("SELECT sql FROM sqlite_master WHERE name = 'uploads'")
         assert "AUTOINCREMENT" in table.fetchone()[0]  # ids are still never reused
+
+
+def test_new_code_on_a_database_not_yet_upgraded_says_so_and_recovers(app, make_post, caplog):
+    """A worker started on this version before `flask db upgrade` ran: the newest column is
+    missing. Visitors get a 503 saying the site is being upgraded (not a 500), the log tells the
+    operator what to run, and the pages come back once the column is there."""
+    make_post(title="Still here")
+    with app.app_context():
+        db.session.execute(text("DROP INDEX uq_posts_form_key"))
+        db.session.execute(text("ALTER TABLE posts DROP COLUMN form_key"))
+        db.session.commit()
+    client = app.test_client()
+    for path in ("/", "/posts/still-here/"):
+        response = client.get(path)
+        assert response.status_code == 503, path
+        assert "The site is being upgraded" in response.text
+        assert response.headers["Retry-After"]
+    assert "run `flask --app app db upgrade`" in caplog.text
+    with app.app_context():
+        db.session.execute(text("ALTER TABLE posts ADD COLUMN form_key VARCHAR(64)"))
+        db.session.commit()
+    assert "Still here" in client.get("/posts/still-here/").text
