@@ -169,7 +169,9 @@ def test_disrupted_server_stores_each_acknowledged_comment_once(tmp_path, worker
     assert not errors, errors
     problems = answer_problems(submissions) + storage_problems(site, submissions)
     assert not problems, "\n".join([*problems[:20], figures])
-    assert len(acknowledged) >= 5 * len(events), figures  # the load went on between them
+    # The load went on between them: on a slow machine a restart takes seconds and the next
+    # disruption comes 0.3 to 1 s after it, so about one comment per disruption is the floor.
+    assert len(acknowledged) >= len(events), figures
     assert resent, figures  # some got no answer (cut, or refused while down): sent again
     assert integrity(site.app) == ["ok"], seed
 
