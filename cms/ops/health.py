@@ -18,6 +18,7 @@ from ..kernel.database import reading_only, write_problem
 from ..kernel.storage import free_space, where_the_site_writes
 from ..kernel.text import counted
 from ..media import upload_folder
+from ..media.reprocessing import count_to_reprocess
 from .migrations import migration_revisions
 
 OK, WARN, FAIL = "ok", "warn", "FAIL"
@@ -100,6 +101,29 @@ def check_free_space() -> list[Finding]:
     return findings
 
 
+def check_images() -> list[Finding]:
+    """Whether images uploaded before they were prepared (migration 0007) wait for `media
+    reprocess`; nothing when the database cannot say (the schema's finding tells why)."""
+    try:
+        waiting = count_to_reprocess()
+    except SQLAlchemyError:
+        db.session.rollback()
+        return []
+    finally:
+        db.session.rollback()  # the check holds no transaction
+    if not waiting:
+        return [Finding(OK, "images", "every upload is without metadata, with its copies")]
+    carry = "carries its" if waiting == 1 else "carry their"
+    return [
+        Finding(
+            WARN,
+            "images",
+            f"{counted(waiting, 'image')} uploaded before this version still {carry} EXIF/GPS "
+            "metadata and no smaller copies: run `flask --app app media reprocess`",
+        )
+    ]
+
+
 def run_checks() -> list[Finding]:
     with reading_only():
         return [
@@ -108,13 +132,14 @@ def run_checks() -> list[Finding]:
             check_instance_folder(),
             check_secret_key(),
             *check_free_space(),
+            *check_images(),
         ]
 
 
 @click.command("check")
 @with_appcontext
 def check_command() -> None:
-    """Check the installation: database, schema, instance folder, secret key, free disk."""
+    """Check the installation: database, schema, instance folder, secret key, free disk, images."""
     findings = run_checks()
     width = max(len(finding.subject) for finding in findings)
     for finding in findings:
