@@ -261,3 +261,14 @@ def test_posts_rendered_with_an_image_get_its_copies_in_every_language(app, clie
         render(post, "fr")
         assert post.body_html == rendered  # as a save would render it now
         db.session.rollback()
+
+
+def test_an_image_deleted_after_a_stopped_run_leaves_none_of_its_copies(app, logged_in):
+    """A run stopped after writing the copies, before the row names them: the media page's
+    Delete took the image and left its copies served."""
+    name = old_upload(app, encoded(photo(900, 600), "JPEG"), "jpg", "a.jpg")
+    stem = name.removesuffix(".jpg")
+    (uploads_dir(app) / f"{stem}-640.jpg").write_bytes(b"a copy")
+    [row] = rows(app)
+    assert logged_in.post(f"/editor/media/{row.id}/delete").status_code == 302
+    assert files(app) == []
