@@ -119,6 +119,20 @@ def test_a_page_cannot_take_an_address_of_the_site(app, logged_in, slug):
     assert get_post(app, title="Mine") is None
 
 
+def test_check_names_a_page_stored_at_an_address_the_site_took_since(app, make_page):
+    """A page made at /feeds/ before the site had its feeds page there is hidden by it: the
+    editor refuses the address when a page is saved, which says nothing of one stored."""
+    make_page("Our feeds", slug="feeds")
+    make_page("About")
+    check = app.test_cli_runner().invoke(args=["check"])
+    assert "warn  pages" in check.output
+    assert (
+        "/feeds/ (“Our feeds”) is hidden by the site's own address: give it another in the editor"
+        in check.output
+    )
+    assert "/about/" not in check.output
+
+
 def test_a_page_titled_like_a_site_address_gets_another_slug(app, logged_in):
     logged_in.post("/editor/pages/new", data=page_form(title="Archive"))
     assert get_post(app, title="Archive").slug == "archive-2"
