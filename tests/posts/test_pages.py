@@ -110,12 +110,14 @@ def test_a_draft_page_is_seen_only_by_the_author(app, client, logged_in, make_pa
     assert anonymous.get("/upcoming/").status_code == 404
 
 
-@pytest.mark.parametrize("slug", ["archive", "editor", "media", "login", "tags"])
+@pytest.mark.parametrize(
+    "slug", ["archive", "editor", "media", "login", "tags", "feeds", "healthz", "static"]
+)
 def test_a_page_cannot_take_an_address_of_the_site(app, logged_in, slug):
     response = logged_in.post("/editor/pages/new", data=page_form(title="Mine", slug=slug))
-    assert "The site itself uses this address: choose another one." in response.get_data(
-        as_text=True
-    )
+    page = response.get_data(as_text=True)
+    assert "The site itself uses this address: choose another one." in page
+    assert 'value="Mine"' in page and "Who *writes* here.</textarea>" in page  # kept as typed
     assert get_post(app, title="Mine") is None
 
 
