@@ -272,3 +272,16 @@ def test_an_image_deleted_after_a_stopped_run_leaves_none_of_its_copies(app, log
     [row] = rows(app)
     assert logged_in.post(f"/editor/media/{row.id}/delete").status_code == 302
     assert files(app) == []
+
+
+def test_one_run_at_a_time(app):
+    """Two runs at once would each take the other's half-written state for a stopped run."""
+    from cms.media.reprocessing import one_run_at_a_time
+
+    name = old_upload(app, encoded(photo(300, 200), "JPEG", exif=phone_exif(1)), "jpg", "a.jpg")
+    with app.app_context(), one_run_at_a_time():
+        result = reprocess(app)
+    assert result.exit_code == 1
+    assert "Another `media reprocess` is running: let it finish." in result.output
+    assert gps_of((uploads_dir(app) / name).read_bytes()) != {}  # left to the run holding it
+    assert "1 reprocessed" in reprocess(app).output
