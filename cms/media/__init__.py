@@ -108,16 +108,16 @@ def alt_text(value: str | None) -> str:
     return text
 
 
-def variant_name(upload: Upload, width: int) -> str:
-    """The file name of the upload's copy `width` pixels wide."""
-    stem, extension = upload.name.rsplit(".", 1)
+def variant_name(name: str, width: int) -> str:
+    """The file name of the copy `width` pixels wide of the upload named `name`."""
+    stem, extension = name.rsplit(".", 1)
     return f"{stem}-{width}.{extension}"
 
 
 def thumbnail_name(upload: Upload) -> str:
     """The lightest file showing the whole image: its narrowest copy, or itself."""
     widths = upload.widths
-    return variant_name(upload, widths[0]) if widths else upload.name
+    return variant_name(upload.name, widths[0]) if widths else upload.name
 
 
 def store_upload(file: FileStorage | None, author_id: int | None, alt: str = "") -> StoredUpload:
@@ -182,7 +182,7 @@ def _write_files(upload: Upload, prepared: PreparedImage) -> None:
     folder = upload_folder()
     folder.mkdir(parents=True, exist_ok=True)
     files = {upload.name: prepared.data}
-    files |= {variant_name(upload, width): data for width, data in prepared.variants.items()}
+    files |= {variant_name(upload.name, width): data for width, data in prepared.variants.items()}
     try:
         for name, data in files.items():
             with (folder / name).open("xb") as out:  # "x": a name is never reused, even by chance
@@ -203,7 +203,10 @@ def delete_upload_file(upload: Upload) -> None:
     if not UPLOAD_NAME_RE.fullmatch(upload.name):
         return  # not a name the site gave: never a path to delete by
     folder = upload_folder()
-    for name in (upload.name, *(variant_name(upload, width) for width in upload.widths)):
+    # Every width the site makes, recorded or not: a reprocessing stopped half-way (see
+    # reprocessing.py) may have written copies its row does not name yet.
+    widths = {*upload.widths, *VARIANT_WIDTHS}
+    for name in (upload.name, *(variant_name(upload.name, width) for width in widths)):
         (folder / name).unlink(missing_ok=True)
 
 
@@ -233,7 +236,7 @@ def image_attributes(uploads: Iterable[Upload]) -> dict[str, dict[str, str]]:
         url = f"/media/{upload.name}"
         found = {"width": str(upload.width), "height": str(upload.height)}
         if widths := upload.widths:
-            candidates = [f"/media/{variant_name(upload, width)} {width}w" for width in widths]
+            candidates = [f"/media/{variant_name(upload.name, width)} {width}w" for width in widths]
             candidates.append(f"{url} {upload.width}w")
             found |= {"srcset": ", ".join(candidates), "sizes": IMAGE_SIZES}
         attributes[url] = found

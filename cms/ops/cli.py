@@ -15,7 +15,7 @@ from ..comments.moderation import pending_count
 from ..extensions import db
 from ..kernel.settings import ensure_settings_row, site_settings
 from ..models import COMMENT_EMAIL_MAX, DISPLAY_NAME_MAX, USERNAME_MAX, Author
-from . import backup, health, json_export, migrations
+from . import backup, health, json_export, media, migrations
 
 INSTANCE_CONFIG = """\
 # Written by `flask --app app init`. Keep this file secret: the key signs sessions and forms.
@@ -159,6 +159,7 @@ def comments_status_command() -> None:
 def init_app(app: Flask) -> None:
     migrations.init_app(app)
     app.cli.add_command(comments_group)
+    app.cli.add_command(media.media_group)
     app.cli.add_command(init_command)
     app.cli.add_command(create_author_command)
     app.cli.add_command(set_password_command)

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..config import DEV_SECRET_KEY
@@ -18,6 +18,9 @@ from ..kernel.database import reading_only, write_problem
 from ..kernel.storage import free_space, where_the_site_writes
 from ..kernel.text import counted
 from ..media import upload_folder
+from ..media.reprocessing import count_to_reprocess
+from ..models import PAGE, Post
+from ..posts import is_reserved_page_slug
 from .migrations import migration_revisions
 
 OK, WARN, FAIL = "ok", "warn", "FAIL"
@@ -100,6 +103,49 @@ def check_free_space() -> list[Finding]:
     return findings
 
 
+def check_images() -> list[Finding]:
+    """Whether images uploaded before they were prepared (migration 0007) wait for `media
+    reprocess`; nothing when the database cannot say (the schema's finding tells why)."""
+    try:
+        waiting = count_to_reprocess()
+    except SQLAlchemyError:
+        return []
+    finally:
+        db.session.rollback()  # the check holds no transaction
+    if not waiting:
+        return [Finding(OK, "images", "every upload is without metadata, with its copies")]
+    carry = "carries its" if waiting == 1 else "carry their"
+    return [
+        Finding(
+            WARN,
+            "images",
+            f"{counted(waiting, 'image')} uploaded before this version still {carry} EXIF/GPS "
+            "metadata and no smaller copies: run `flask --app app media reprocess`",
+        )
+    ]
+
+
+def check_page_addresses() -> list[Finding]:
+    """A warning for each page at an address the site itself uses (made before the site used
+    it, or imported from JSON): readers reach the site's page there, never this one."""
+    try:
+        pages = db.session.execute(select(Post.slug, Post.title).where(Post.kind == PAGE)).all()
+    except SQLAlchemyError:
+        return []  # the database's finding says why
+    finally:
+        db.session.rollback()
+    return [
+        Finding(
+            WARN,
+            "pages",
+            f"/{slug}/ (“{title}”) is hidden by the site's own address: give it another in "
+            "the editor",
+        )
+        for slug, title in pages
+        if is_reserved_page_slug(slug)
+    ]
+
+
 def run_checks() -> list[Finding]:
     with reading_only():
         return [
@@ -108,13 +154,16 @@ def run_checks() -> list[Finding]:
             check_instance_folder(),
             check_secret_key(),
             *check_free_space(),
+            *check_images(),
+            *check_page_addresses(),
         ]
 
 
 @click.command("check")
 @with_appcontext
 def check_command() -> None:
-    """Check the installation: database, schema, instance folder, secret key, free disk."""
+    """Check the installation: database, schema, instance folder, secret key, free disk, images,
+    pages."""
     findings = run_checks()
     width = max(len(finding.subject) for finding in findings)
     for finding in findings:

@@ -11,7 +11,7 @@ from .queries import (
     published_posts,
     visible_tags,
 )
-from .rendering import refresh_rendering, render, render_key
+from .rendering import refresh_rendering, render, render_key, render_posts_showing
 from .saving import (
     FIRST_VERSION,
     PostChanges,
@@ -43,6 +43,7 @@ __all__ = [
     "refresh_rendering",
     "render",
     "render_key",
+    "render_posts_showing",
     "restore_revision",
     "save_post",
     "tag_name",

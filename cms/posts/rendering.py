@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from sqlalchemy import select
+
 from .. import markup
 from ..cache import keep_out_of_cache
 from ..extensions import db
 from ..kernel.database import write_unless_changed
-from ..media import image_attributes, uploads_in
+from ..media import image_attributes, posts_using, uploads_in
 from ..models import Post
 
 
@@ -54,4 +56,19 @@ def refresh_rendering(posts: Iterable[Post], language: str) -> bool:
         for post in stale:
             render(post, language)
             written |= write_unless_changed(post, Post.version)
+    return written
+
+
+def render_posts_showing(upload_name: str, language: str) -> int:
+    """Render again the posts that show this upload (its size or its copies changed), each
+    written unless saved meanwhile, in the caller's transaction. How many were written."""
+    ids = [post_id for post_id, _title in posts_using([upload_name])[upload_name]]
+    if not ids:
+        return 0
+    db.session.flush()  # the upload's new values, for the query that render() makes
+    written = 0
+    with db.session.no_autoflush:
+        for post in db.session.scalars(select(Post).where(Post.id.in_(ids))):
+            render(post, language)
+            written += write_unless_changed(post, Post.version)
     return written

@@ -43,7 +43,7 @@ from ..models import (
     post_tags,
     unusable_password_hash,
 )
-from ..posts import post_url, render, render_key, unique_slug
+from ..posts import is_reserved_page_slug, post_url, render, render_key, unique_slug
 from ..posts.tags import tag_name
 from ..redirects import normalise_path, path_of_url
 from .content import comment_source, post_source
@@ -283,6 +283,8 @@ class _Importer:
     def _add_post(self, prepared: _PreparedItem) -> str:
         item = prepared.item
         slug = unique_slug(prepared.base_slug, page=item.kind == "page", taken=self.slugs)
+        if item.kind == "page" and is_reserved_page_slug(prepared.base_slug):
+            self.report.pages_moved.append((prepared.base_slug, slug))
         date = item.date_gmt or utcnow()
         place = f"new:{len(self.rows.posts)}"
         row = {

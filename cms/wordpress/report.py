@@ -24,6 +24,8 @@ class ImportReport:
     authors_matched: list[str] = field(default_factory=list)
     tags_created: int = 0
     redirects: int = 0
+    # Pages whose address the site itself uses (/feeds/...): (their slug, the one given instead).
+    pages_moved: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     # How long the write transaction lasted, lock wait included (None for a dry run).
     write_seconds: float | None = None
@@ -42,6 +44,12 @@ class ImportReport:
             f"  {counted(self.tags_created, 'new tag')}, "
             f"{counted(self.redirects, 'old address', 'old addresses')} redirected",
         ]
+        if self.pages_moved:
+            moves = ", ".join(f"/{wanted}/ → /{given}/" for wanted, given in self.pages_moved)
+            lines.append(
+                f"  {counted(len(self.pages_moved), 'page')} at another address, the site using "
+                f"its own: {moves}"
+            )
         if self.authors_matched:
             lines.append(f"  existing authors kept: {', '.join(self.authors_matched)}")
         if self.authors_created:

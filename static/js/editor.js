@@ -397,6 +397,10 @@
     });
     // Enter saves the post from every other field; in the description it means this image.
     if (altInput) {
+      // That Enter is this script's: the form's first button (Enter's) goes back to a plain
+      // save, which it is without the script only when no image is on its way.
+      var enterButton = form.querySelector('button[name="action"][value="enter"]');
+      if (enterButton) enterButton.value = "save";
       altInput.addEventListener("keydown", function (event) {
         if (event.key !== "Enter" || event.isComposing) return;
         event.preventDefault();

@@ -300,6 +300,45 @@ def test_without_javascript_the_upload_takes_the_description_and_shows_the_markd
     context.close()
 
 
+def test_without_javascript_enter_in_the_description_uploads_the_image_and_saves_nothing(
+    live_app, browser, live_server
+):
+    """Enter in the description pressed the form's first button, Save: the post was saved
+    (published, if it was) and the chosen image and its description were lost."""
+    create_author(live_app)
+    context = browser.new_context(base_url=live_server, java_script_enabled=False)
+    page = context.new_page()
+    log_in(page)
+    page.goto("/editor/posts/new")
+    page.get_by_label("Title").fill("Unsaved")
+    page.get_by_label("Text (Markdown)").fill("Words kept.")
+    choose_image(page, red_square())
+    alt = page.get_by_label("Description (alt text)")
+    alt.fill("A red square")
+    alt.press("Enter")
+    expect(
+        page.get_by_text("Image uploaded. Paste this Markdown where it should appear:")
+    ).to_be_visible()
+    expect(page.get_by_label("Markdown for the image")).to_have_value(
+        re.compile(rf"^{IMAGE_MARKDOWN}$")
+    )
+    expect(page.get_by_label("Title")).to_have_value("Unsaved")
+    expect(page.get_by_label("Text (Markdown)")).to_have_value("Words kept.")
+    with live_app.app_context():
+        assert db.session.scalar(select(Upload.alt)) == "A red square"
+        assert db.session.scalars(select(Post)).all() == []
+
+    # No file chosen: Enter in the description says so, and keeps every word.
+    alt.fill("A blue square")
+    alt.press("Enter")
+    expect(page.get_by_text("Choose an image file to upload.")).to_be_visible()
+    expect(alt).to_have_value("A blue square")
+    expect(page.get_by_label("Text (Markdown)")).to_have_value("Words kept.")
+    with live_app.app_context():
+        assert db.session.scalars(select(Post)).all() == []
+    context.close()
+
+
 def test_ctrl_s_saves(live_app, page):
     create_author(live_app)
     log_in(page)

@@ -8,10 +8,17 @@ import pytest
 from sqlalchemy import update
 
 from cms.clock import utcnow
+from cms.comments.fields import BODY_MAX
 from cms.extensions import db
 from cms.models import APPROVED, PENDING, PUBLISHED, SPAM, Author, Comment, Post, SiteSettings
 from tests.conftest import PASSWORD, make_app
-from tests.support.comments import add_comment, comment_count, set_site, stored_comments
+from tests.support.comments import (
+    add_comment,
+    comment_count,
+    section,
+    set_site,
+    stored_comments,
+)
 
 
 @pytest.fixture
@@ -194,6 +201,23 @@ def test_edit_revalidates_and_resanitizes(app, logged_in, queue):
     assert dee.body_html == "<p>&lt;script&gt;alert(1)&lt;/script&gt; <em>fixed</em></p>"
     public = app.test_client().get("/posts/talk/").get_data(as_text=True)
     assert "<em>fixed</em>" in public and "<script>alert" not in public
+
+
+def test_the_authors_edit_takes_the_comment_rules_own_length(app, logged_in, queue):
+    """The edit form once said maxlength=5000 by hand: the browser cut a longer paste without
+    a word. The limit is fields.BODY_MAX, said by the server with the text kept."""
+    url = f"/editor/comments/{queue['dee']}/edit"
+    form = {"name": "Dee", "email": "", "website": ""}
+    page = logged_in.get(url).get_data(as_text=True)
+    assert "maxlength" not in section(page, "<textarea", ">")
+    too_long = "x" * (BODY_MAX + 1)
+    refused = logged_in.post(url, data=form | {"body": too_long})
+    assert refused.status_code == 200
+    page = refused.get_data(as_text=True)
+    assert f"the limit is {BODY_MAX:,}" in page and f"{too_long}</textarea>" in page
+    assert logged_in.post(url, data=form | {"body": "y" * BODY_MAX}).status_code == 302
+    [dee] = stored_comments(app, id=queue["dee"])
+    assert dee.body == "y" * BODY_MAX
 
 
 def test_moderation_posts_need_the_csrf_token(tmp_path):

@@ -110,13 +110,29 @@ def test_a_draft_page_is_seen_only_by_the_author(app, client, logged_in, make_pa
     assert anonymous.get("/upcoming/").status_code == 404
 
 
-@pytest.mark.parametrize("slug", ["archive", "editor", "media", "login", "tags"])
+@pytest.mark.parametrize(
+    "slug", ["archive", "editor", "media", "login", "tags", "feeds", "healthz", "static"]
+)
 def test_a_page_cannot_take_an_address_of_the_site(app, logged_in, slug):
     response = logged_in.post("/editor/pages/new", data=page_form(title="Mine", slug=slug))
-    assert "The site itself uses this address: choose another one." in response.get_data(
-        as_text=True
-    )
+    page = response.get_data(as_text=True)
+    assert "The site itself uses this address: choose another one." in page
+    assert 'value="Mine"' in page and "Who *writes* here.</textarea>" in page  # kept as typed
     assert get_post(app, title="Mine") is None
+
+
+def test_check_names_a_page_stored_at_an_address_the_site_took_since(app, make_page):
+    """A page made at /feeds/ before the site had its feeds page there is hidden by it: the
+    editor refuses the address when a page is saved, which says nothing of one stored."""
+    make_page("Our feeds", slug="feeds")
+    make_page("About")
+    check = app.test_cli_runner().invoke(args=["check"])
+    assert "warn  pages" in check.output
+    assert (
+        "/feeds/ (“Our feeds”) is hidden by the site's own address: give it another in the editor"
+        in check.output
+    )
+    assert "/about/" not in check.output
 
 
 def test_a_page_titled_like_a_site_address_gets_another_slug(app, logged_in):

@@ -64,3 +64,16 @@ def test_the_feeds_stay_atom_at_their_addresses_and_the_page_is_in_the_sitemap(c
     sitemap = client.get("/sitemap.xml").get_data(as_text=True)
     assert "<loc>http://blog.test/feeds/</loc>" in sitemap
     assert len(re.findall(r"/feeds/", sitemap)) == 1
+
+
+def test_the_footer_feed_link_leads_to_the_page_for_people_too(client, make_post):
+    """The footer's "Atom feed" opened the raw XML in the browser, from every page."""
+    make_post("Talk")
+    for address in ("/", "/posts/talk/", "/archive/", "/feeds/"):
+        page = client.get(address).get_data(as_text=True)
+        footer = section(page, '<footer class="site-footer"', "</footer>")
+        assert '<a href="/feeds/">Atom feed</a>' in footer, address
+        assert "/feed.xml" not in footer, address
+        # Feed readers still find the XML from the page's head.
+        head = section(page, "<head>", "</head>")
+        assert 'type="application/atom+xml" title="Causerie" href="/feed.xml"' in head, address

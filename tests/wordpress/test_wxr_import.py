@@ -78,6 +78,28 @@ def test_report_says_what_was_imported_and_skipped(imported):
     assert "Import complete." in report
 
 
+def test_a_page_at_an_address_of_the_site_gets_another_and_the_report_says_so(
+    app, client, tmp_path
+):
+    """WordPress has no /feeds/ of its own: a page there would have been hidden by this site's
+    feeds page. It is imported at /feeds-2/, and the author is told."""
+    export = tmp_path / "feeds.xml"
+    export.write_text(
+        EXPORT.read_text("utf-8").replace(
+            "<wp:post_name>about</wp:post_name>", "<wp:post_name>feeds</wp:post_name>"
+        ),
+        "utf-8",
+    )
+    result = run_import(app, export)
+    assert result.exit_code == 0, result.output
+    assert "  1 page at another address, the site using its own: /feeds/ → /feeds-2/" in (
+        result.output
+    )
+    assert post_by_key(app, 20).slug == "feeds-2"
+    assert "Built in 1871." in client.get("/feeds-2/").get_data(as_text=True)
+    assert "<h1>Follow this blog</h1>" in client.get("/feeds/").get_data(as_text=True)
+
+
 def test_posts_keep_slug_dates_status_and_comment_switch(app, imported):
     storm = post_by_key(app, 10)
     assert (storm.title, storm.slug, storm.kind) == ("Storm season", "storm-season", "post")

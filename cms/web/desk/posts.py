@@ -94,6 +94,14 @@ def upload_image() -> tuple[Upload | None, str | None]:
     return stored.upload, None
 
 
+def image_on_its_way() -> bool:
+    """Whether the post form came with an image being added: a file chosen, or a description
+    typed. Enter (the form's first button, action "enter") then means that image, not a save:
+    without JavaScript, Enter in the description field presses that button."""
+    file = request.files.get("image")
+    return bool(file and file.filename) or bool(request.form.get("image_alt", "").strip())
+
+
 def writing_stats(body: str | None) -> dict:
     """Word count and reading time of the text in the form, as the editor shows them."""
     words = markup.word_count(body or "")
@@ -153,7 +161,7 @@ def edit_post(post: Post | None, kind: str = POST):
         stale, status = True, 400
     elif action == "preview":
         preview = markup.render_post(form.body.data or "", site_settings().language)
-    elif action == "upload":
+    elif action == "upload" or (action == "enter" and image_on_its_way()):
         upload, upload_error = upload_image()
     elif form.validate_on_submit():
         settings = site_settings()
