@@ -1,18 +1,21 @@
-"""The site's language and time zone for Flask-Babel, dates formatted in them, WTForms' messages."""
+"""The site's language and time zone for Flask-Babel, dates formatted in them, time zones named in
+the language, WTForms' messages."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import unicodedata
 from datetime import UTC, date, datetime, tzinfo
 
 from babel import Locale, support
 from babel.core import get_global
-from babel.dates import DateTimePattern
+from babel.dates import DateTimePattern, get_timezone_location
 from flask import Flask, g, has_request_context
 from flask_babel import format_date, format_time, get_locale, get_timezone, gettext
 from wtforms.i18n import messages_path
 
-from ..clock import DEFAULT_TIMEZONE
+from ..clock import DEFAULT_TIMEZONE, timezone_regions
 from . import http
 from .settings import site_settings
 
@@ -114,6 +117,47 @@ def territory_locale(language: str) -> str:
         if subtags := likely.get(str(locale)) or likely.get(locale.language):
             locale = Locale.parse(subtags)
     return f"{locale.language}_{locale.territory}" if locale.territory else locale.language
+
+
+def collation_key(text: str) -> tuple[str, str]:
+    """Sorts as a reader of French or English expects: accents and case aside first ("Écosse"
+    among the E), then as written, so that the order never depends on the input's."""
+    letters = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in letters if not unicodedata.combining(c)).casefold(), text
+
+
+@functools.cache
+def timezone_labels(language: str) -> dict[str, str]:
+    """Every time zone's label in `language`, by its IANA name.
+
+    A zone of a region is named by its city from Babel's data ("Bruxelles" for Europe/Brussels in
+    French, "Brussels" in English). The tz database's other names (UTC, CET, Etc/GMT+5, US/Eastern)
+    keep their own: a city would hide what they are (Etc/GMT+5 is five hours behind UTC). Where
+    Babel gives several zones the same city, all but the one it names it for (the others are its
+    aliases) add their own name: "Toronto (America/Montreal)". Worked out once per language:
+    Babel takes half a second for the 600 zones."""
+    locale = Locale.parse(language)
+    labels: dict[str, str] = {}
+    for region, names in timezone_regions().items():
+        for name in names:
+            city = ""
+            # A zone Babel has no data for (LookupError) keeps its own name.
+            with contextlib.suppress(LookupError):
+                city = region and get_timezone_location(name, locale=locale, return_city=True)
+            labels[name] = city or name.replace("_", " ")
+    by_label: dict[str, list[str]] = {}
+    for name, label in labels.items():
+        by_label.setdefault(label, []).append(name)
+    aliases = get_global("zone_aliases")
+    for label, names in by_label.items():
+        if len(names) == 1:
+            continue
+        canonical = [name for name in names if name not in aliases]
+        keeps_label = canonical[0] if len(canonical) == 1 else None
+        for name in names:
+            if name != keeps_label:
+                labels[name] = f"{label} ({name.replace('_', ' ')})"
+    return labels
 
 
 @functools.cache

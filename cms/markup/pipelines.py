@@ -18,8 +18,8 @@ from .typography import _typeset
 
 # Stored next to every rendered body: bump it whenever the output of this package may change
 # (Markdown extensions, allow-lists, typography), so old content gets re-rendered.
-RENDERER_VERSION = 3  # 2: srcset for the library's images; 3: typographic apostrophes, no-break
-# spaces added where none was typed
+RENDERER_VERSION = 4  # 2: srcset for the library's images; 3: typographic apostrophes, no-break
+# spaces added where none was typed; 4: French typography in images' alt text
 
 MORE_MARKER = "<!--more-->"
 # WordPress writes "<!--more-->" but also "<!--more Continue reading-->"; imports keep both. The
@@ -179,9 +179,10 @@ def sanitize_html(html: str, language: str) -> str:
     return _typeset(_post_cleaner(keep_ids=True).clean(html).strip(), language)
 
 
-def typeset_text(text: str, language: str) -> Markup:
-    """Plain text (a title, a name) escaped for HTML, with French typography on a French site."""
-    return as_markup(_typeset(str(escape(text)), language))
+def typeset_text(text: str, language: str) -> str:
+    """Plain text (a title, a name) with French typography on a French site, still plain text:
+    whoever shows it escapes it as any text (HTML, XML, JSON), so it is never escaped twice."""
+    return html_entities.unescape(_typeset(str(escape(text)), language))
 
 
 def as_markup(html: str) -> Markup:

@@ -27,6 +27,9 @@ _AFTER_MARKS = frozenset("?!;:.,…»)]”")
 _QUOTATION_OPENINGS = frozenset("«“" + _OPAQUE)
 # Each scan starts at one of a few fixed prefixes, so finding every address costs one pass.
 _ADDRESS_RE = re.compile(r"(?:https?://|ftps?://|mailto:|www\.)\S+", re.IGNORECASE)
+# One attribute of a start tag, from the space before it; a quoted value is read whole, so an
+# "alt=" inside another attribute's value is never taken for one.
+_ATTRIBUTE_RE = re.compile(r"""(\s+)([^\s"'>/=]+)(?:(\s*=\s*)(?:"([^"]*)"|'([^']*)'|[^\s"'>]*))?""")
 
 
 class _Unit:
@@ -125,6 +128,24 @@ def _typeset_sentence(units: list[_Unit]) -> None:
         index += 1
 
 
+def _typeset_alt_text(tag: str) -> str:
+    """An <img> start tag with its (quoted) alt text in French typography, as a sentence of its
+    own: it is the image's words for whoever cannot see it. Other attributes stay as written."""
+
+    def typeset(match: re.Match[str]) -> str:
+        space, name, equals, double_quoted, single_quoted = match.groups()
+        value = double_quoted if double_quoted is not None else single_quoted
+        if name.lower() != "alt" or value is None:
+            return match.group(0)
+        quote = '"' if double_quoted is not None else "'"
+        units = _units(value)
+        _typeset_sentence(units)
+        typeset_value = "".join(unit.source for unit in units)
+        return f"{space}{name}{equals}{quote}{typeset_value}{quote}"
+
+    return tag[:4] + _ATTRIBUTE_RE.sub(typeset, tag[4:])
+
+
 def french_typography(html: str) -> str:
     """French typography in the text nodes of `html`, exactly these rules:
 
@@ -143,8 +164,9 @@ def french_typography(html: str) -> str:
     - Web and mail addresses written in the text (from http://, https://, ftp://, mailto: or
       www. to the next space, less the punctuation that ends it) are left as they are.
 
-    Tags, attributes, entities (but the apostrophe's), comments and the text of code, pre, kbd,
-    samp, script and style stay byte for byte; inline tags (em, a...) do not break a sentence,
+    An image's alt text gets the same rules, as a sentence of its own. Tags, other attributes,
+    entities (but the apostrophe's), comments and the text of code, pre, kbd, samp, script and
+    style stay byte for byte; inline tags (em, a...) do not break a sentence,
     other tags do. Idempotent, and linear in the length of `html`.
     """
     pieces: list[str | list[_Unit]] = []
@@ -168,7 +190,8 @@ def french_typography(html: str) -> str:
             pieces.append(units)
             sentence.extend(units)
             continue
-        pieces.append(token.source)
+        is_image = token.name == "img" and token.kind == "start"
+        pieces.append(_typeset_alt_text(token.source) if is_image else token.source)
         if token.name in _LITERAL_TAGS and token.kind in ("start", "raw"):
             # A literal element reads as one opaque word: "la fonction `f()` ?" still gets its
             # space, and nothing inside the element is touched.

@@ -5,7 +5,6 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from flask import Flask, request, url_for
-from markupsafe import Markup
 
 from .. import markup
 from ..authors import byline
@@ -16,8 +15,10 @@ from ..kernel.settings import site_settings
 from ..posts import nav_pages, post_url
 
 
-def typeset(text: str) -> Markup:
-    """A title in the site's typography (no-break spaces before French punctuation)."""
+def typeset(text: str) -> str:
+    """How a title shows (a post's, a page's, the site's), in the tab, the meta, the feeds and the
+    desk alike: in the site's typography (on a French site the typographic apostrophe and the
+    no-break spaces before : ; ! ?). Plain text, escaped where it is shown like any other."""
     return markup.typeset_text(text, site_settings().language)
 
 

@@ -111,7 +111,8 @@
 
   function refreshPreview() {
     var sequence = ++previewSequence;
-    postJSON(data.previewUrl, { title: title.value, body: body.value }).then(function (result) {
+    var sentTitle = title.value;
+    postJSON(data.previewUrl, { title: sentTitle, body: body.value }).then(function (result) {
       if (sequence !== previewSequence) return; // a newer text is already on its way
       if (result.status === 401) {
         keepLocally(currentText());
@@ -121,6 +122,8 @@
       if (!result.ok || !result.json) return;
       // HTML from the server's own sanitizing pipeline, the one the public page uses.
       previewBody.innerHTML = result.json.html;
+      // The title in the site's typography, unless she has typed since.
+      if (title.value === sentTitle) previewHeading.textContent = result.json.title || data.textUntitled;
       wordCount.textContent = result.json.words_label;
       readingTime.textContent = result.json.reading_label;
     }, function () { /* offline: the autosave says so */ });

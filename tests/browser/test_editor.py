@@ -17,6 +17,7 @@ from cms.extensions import db
 from cms.models import DRAFT, Author, Autosave, Post, Upload
 from cms.posts import render
 from tests.conftest import PASSWORD
+from tests.support.comments import set_site
 
 
 def create_author(app) -> None:
@@ -82,6 +83,17 @@ def test_typing_updates_the_live_preview(live_app, page):
     expect(preview.locator("strong")).to_have_text("safe")
     html = preview.inner_html()
     assert "onclick" not in html and "javascript:" not in html and "<script" not in html
+
+
+def test_the_live_preview_heading_shows_the_title_in_french_typography(live_app, page):
+    create_author(live_app)
+    log_in(page)
+    set_site(live_app, language="fr")
+    page.goto("/editor/posts/new")
+    page.locator("#title").fill("L'été: quoi?")
+    expect(page.locator("#preview-heading")).to_have_text("L’été\u00a0: quoi\u202f?")
+    page.locator("#title").fill("")
+    expect(page.locator("#preview-heading")).to_have_text("Sans titre")
 
 
 def test_closing_without_saving_then_reopening_offers_the_autosave(live_app, page):

@@ -702,12 +702,12 @@ def test_french_typography_rules(text: str, expected: str) -> None:
 def test_french_apostrophes_leave_code_attributes_and_links_alone() -> None:
     html = (
         "<p><a href=\"/l'été\" title=\"l'été\">l'été</a> <code>l'été</code> "
-        "l'<em>été</em> l'<code>x</code> <img alt=\"l'été\"></p>"
+        "l'<em>été</em> l'<code>x</code> <img src=\"/l'été.png\" alt=\"l'été\"></p>"
         "<pre><code>print('l'été')</code></pre>"
     )
     assert french_typography(html) == (
         '<p><a href="/l\'été" title="l\'été">l’été</a> <code>l\'été</code> '
-        'l’<em>été</em> l’<code>x</code> <img alt="l\'été"></p>'
+        'l’<em>été</em> l’<code>x</code> <img src="/l\'été.png" alt="l’été"></p>'
         "<pre><code>print('l'été')</code></pre>"
     )
 
@@ -737,8 +737,25 @@ def test_french_typography_leaves_code_untouched() -> None:
 
 
 def test_french_typography_leaves_tags_attributes_and_comments_untouched() -> None:
-    html = '<a href="/search?q=a ?" title="Vraiment ?">lien</a><!-- note : x --><img alt="a !">'
+    html = '<a href="/search?q=a ?" title="Vraiment ?">lien</a><!-- note : x --><img src="a ?">'
     assert french_typography(html) == html
+
+
+def test_an_images_alt_text_gets_french_typography_as_a_sentence_of_its_own() -> None:
+    html = (
+        '<p>Voir <img title="x alt=\'a !\'" alt="L&#39;été: enfin!" src="/a ?.png"> ici?</p>'
+        '<p><img alt=\'« Oui »\' ALT=""> <code><img alt="l\'a ?"></code></p>'
+    )
+    typeset = french_typography(html)
+    assert typeset == (
+        f'<p>Voir <img title="x alt=\'a !\'" alt="L’été{NBSP}: enfin{NNBSP}!" src="/a ?.png">'
+        f' ici{NNBSP}?</p><p><img alt=\'«{NNBSP}Oui{NNBSP}»\' ALT=""> <code><img alt="l\'a ?">'
+        "</code></p>"
+    )
+    assert french_typography(typeset) == typeset
+    source = "![L'été au jardin: enfin!](/a.png)"
+    assert f'alt="L’été au jardin{NBSP}: enfin{NNBSP}!"' in render_post(source, "fr").body_html
+    assert 'alt="L\'été au jardin: enfin!"' in render_post(source, "en").body_html
 
 
 def test_french_typography_sees_through_inline_tags() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from zoneinfo import available_timezones
 
 import pytest
@@ -108,3 +109,50 @@ def test_a_zone_from_any_group_is_saved_and_an_unknown_one_refused(app, logged_i
     page = save(logged_in, title="Kept", timezone="Mars/Olympus").get_data(as_text=True)
     assert 'value="Kept"' in page and "Not a valid choice." in page
     assert stored(app) == ("en", "America/Argentina/Buenos_Aires")
+
+
+LABELLED_OPTION_RE = re.compile(r'<option (?:selected )?value="([^"]+)">([^<]*)</option>')
+
+
+def zone_labels(page: str) -> dict[str, dict[str, str]]:
+    """Each group's options, as {value: label}, in the page's order."""
+    select = page[page.index('<select id="timezone"') :]
+    select = select[: select.index("</select>")]
+    return {
+        label: dict(LABELLED_OPTION_RE.findall(body)) for label, body in OPTGROUP_RE.findall(select)
+    }
+
+
+def folded(label: str) -> str:
+    return unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode().casefold()
+
+
+def test_a_french_site_names_the_time_zones_in_french_and_stores_their_iana_names(app, logged_in):
+    set_site(app, language="fr", timezone="Europe/Paris")
+    groups = zone_labels(logged_in.get("/editor/settings").get_data(as_text=True))
+    assert next(iter(groups)) == "Les plus courants"
+    assert groups["Les plus courants"]["Europe/Brussels"] == "Bruxelles"
+    assert groups["Europe"]["Europe/Brussels"] == "Bruxelles"
+    assert groups["Europe"]["Europe/London"] == "Londres"
+    assert groups["Amérique"]["America/New_York"] == "New York"
+    assert groups["Océan Indien"]["Indian/Reunion"] == "La Réunion"
+    # Montreal keeps Toronto's time, under Toronto's name in Babel's data: both stay apart.
+    assert groups["Amérique"]["America/Toronto"] == "Toronto"
+    assert groups["Amérique"]["America/Montreal"] == "Toronto (America/Montreal)"
+    for zones in groups.values():  # sorted as French reads, accents aside
+        labels = list(zones.values())
+        assert len(set(labels)) == len(labels)  # no two options read the same
+    europe = list(groups["Europe"].values())
+    assert europe == sorted(europe, key=folded)
+    save(logged_in, language="fr", timezone="Europe/Brussels")
+    assert stored(app) == ("fr", "Europe/Brussels")
+
+
+def test_an_english_site_names_the_time_zones_in_english(logged_in):
+    groups = zone_labels(logged_in.get("/editor/settings").get_data(as_text=True))
+    assert groups["Common"]["Europe/Brussels"] == "Brussels"
+    assert groups["Europe"]["Europe/Brussels"] == "Brussels"
+    assert groups["America"]["America/New_York"] == "New York"
+    # The tz database's other names are no city: they keep their own name.
+    assert groups["Other"]["Etc/GMT+5"] == "Etc/GMT+5"
+    assert groups["Other"]["US/Eastern"] == "US/Eastern"

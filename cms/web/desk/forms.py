@@ -1,6 +1,9 @@
 """Forms of the author's desk: a post, the site settings, her account and password, a confirmation."""
 
+import functools
+
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -29,6 +32,7 @@ from ...authors import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, is_login_name
 from ...clock import COMMON_TIMEZONES, is_timezone, timezone_regions
 from ...comments.fields import EMAIL_RE, lowercase
 from ...extensions import db
+from ...kernel.i18n import collation_key, timezone_labels
 from ...kernel.text import SLUG_PATTERN, is_valid_slug, one_line, without_controls
 from ...models import (
     BODY_MAX,
@@ -194,23 +198,25 @@ TIMEZONE_REGION_LABELS = {
 }
 
 
-def timezone_choices() -> list[SelectChoice]:
-    """The common zones first, then every zone once in its region (labelled without the
-    region's name: "Paris" under Europe), then the tz database's other names."""
-    regions = timezone_regions()
-    known = {name for names in regions.values() for name in names}
+@functools.cache
+def timezone_choices(language: str) -> tuple[SelectChoice, ...]:
+    """The common zones first, most likely first, then every zone once in its region, then the
+    tz database's other names; labelled in `language` (kernel.i18n.timezone_labels: "Bruxelles"
+    under Europe) and sorted as it reads them. Each value is the IANA name. Built once per
+    language: the settings page lists some 600 zones."""
+    labels = timezone_labels(language)
     choices = [
-        SelectChoice(name, name.replace("_", " "), optgroup=COMMON_TIMEZONES_LABEL)
+        SelectChoice(name, labels[name], optgroup=COMMON_TIMEZONES_LABEL)
         for name in COMMON_TIMEZONES
-        if name in known
+        if name in labels
     ]
-    for region, names in regions.items():
-        label = TIMEZONE_REGION_LABELS[region]
+    for region, names in timezone_regions().items():
+        group = TIMEZONE_REGION_LABELS[region]
         choices += [
-            SelectChoice(name, name.removeprefix(f"{region}/").replace("_", " "), optgroup=label)
-            for name in names
+            SelectChoice(name, labels[name], optgroup=group)
+            for name in sorted(names, key=lambda name: collation_key(labels[name]))
         ]
-    return choices
+    return tuple(choices)
 
 
 class GroupedSelectField(SelectField):
@@ -289,7 +295,7 @@ class SettingsForm(FlaskForm):
         self.language.choices = [
             SelectChoice(code, name) for code, name in current_app.config["LANGUAGES"].items()
         ]
-        self.timezone.choices = timezone_choices()
+        self.timezone.choices = list(timezone_choices(str(get_locale())))
 
     def validate_timezone(self, field: SelectField) -> None:
         if not is_timezone(field.data or ""):

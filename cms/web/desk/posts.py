@@ -31,6 +31,7 @@ from ...posts import (
 )
 from ...previews import link_expires_at, preview_url
 from ...revisions.diff import line_diff
+from ..templating import typeset
 from . import bp
 from .forms import ConfirmForm, PostForm
 from .session_ends import keeps_text, token_is_valid
@@ -252,13 +253,13 @@ def delete(post_id: int):
         title = post.title
         db.session.delete(post)
         db.session.commit()
-        flash(_("“%(title)s” was deleted.", title=title), "success")
+        flash(_("“%(title)s” was deleted.", title=typeset(title)), "success")
         return redirect(url_for("editor.dashboard"))
     comments = len(post.comments)
     return render_template(
         "desk/confirm.html",
         form=form,
-        heading=_("Delete “%(title)s”?", title=post.title),
+        heading=_("Delete “%(title)s”?", title=typeset(post.title)),
         message=ngettext(
             "The post and its %(num)d comment will be deleted for good.",
             "The post and its %(num)d comments will be deleted for good.",

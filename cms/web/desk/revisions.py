@@ -14,6 +14,7 @@ from ...kernel.settings import site_settings
 from ...models import Post, Revision
 from ...revisions import revisions_of, word_changes
 from ...revisions.diff import line_diff
+from ..templating import typeset
 from . import bp
 from .forms import ConfirmForm
 
@@ -77,7 +78,7 @@ def restore_revision(post_id: int, revision_id: int):
         message=_(
             "Its title, “%(title)s”, and its text replace the current ones, on the site too if "
             "the post is published. The current text stays in the revisions.",
-            title=revision.title,
+            title=typeset(revision.title),
         ),
         action=url_for("editor.restore_revision", post_id=post.id, revision_id=revision.id),
         cancel=url_for("editor.revision", post_id=post.id, revision_id=revision.id),
