@@ -30,6 +30,30 @@
     return { title: title.value, body: body.value };
   }
 
+  /* The form's other fields (address, tags, status, date...), kept and restored with the text a
+     copy in this browser holds: the server names them (session_ends.KEPT_FIELDS). */
+  var keptFields = (data.keptFields || "").split(" ").filter(function (name) {
+    return form.elements[name];
+  });
+
+  function currentFields() {
+    var result = {};
+    keptFields.forEach(function (name) {
+      var field = form.elements[name];
+      result[name] = field.type === "checkbox" ? field.checked : field.value;
+    });
+    return result;
+  }
+
+  function restoreFields(fields) {
+    keptFields.forEach(function (name) {
+      if (!fields || !(name in fields)) return;
+      var field = form.elements[name];
+      if (field.type === "checkbox") field.checked = Boolean(fields[name]);
+      else field.value = fields[name];
+    });
+  }
+
   function sameText(a, b) {
     return a.title === b.title && a.body === b.body;
   }
@@ -109,8 +133,11 @@
   var previewTimer = null;
   var previewSequence = 0;
 
+  var previewed = null; // the text the preview and the count show, or are on their way to
+
   function refreshPreview() {
     var sequence = ++previewSequence;
+    previewed = currentText();
     var sentTitle = title.value;
     postJSON(data.previewUrl, { title: sentTitle, body: body.value }).then(function (result) {
       if (sequence !== previewSequence) return; // a newer text is already on its way
@@ -156,7 +183,8 @@
 
   function keepLocally(text) {
     try {
-      window.localStorage.setItem(data.draftKey, JSON.stringify({ title: text.title, body: text.body, at: Date.now() }));
+      var copy = { title: text.title, body: text.body, fields: currentFields(), at: Date.now() };
+      window.localStorage.setItem(data.draftKey, JSON.stringify(copy));
     } catch (error) { /* storage full or refused: the server copy is all there is */ }
   }
 
@@ -224,6 +252,11 @@
   });
   window.addEventListener("pageshow", function (event) {
     if (event.persisted) submitting = false; // back from the page cache: the form is live again
+    // Back to the form, the browser puts the typed values back after the load (Chromium), or
+    // shows the page as it was left: the preview and the count follow what the fields hold.
+    if (previewed && sameText(previewed, currentText())) return;
+    previewHeading.textContent = title.value || data.textUntitled;
+    refreshPreview();
   });
 
   form.addEventListener("submit", function () {
@@ -291,6 +324,7 @@
     restore.addEventListener("click", function () {
       title.value = local.title;
       body.value = local.body;
+      restoreFields(local.fields);
       notice.textContent = "";
       var done = document.createElement("p");
       done.textContent = data.textLocalRestored;
@@ -454,16 +488,7 @@
 
   /* --- Start ---------------------------------------------------------------------------------- */
 
-  // A new-post form's address names its key, so that Back to it (or a reload) brings the same
-  // form: saved again, it updates the post it made rather than making another.
-  var formKey = form.elements.form_key;
-  if (formKey && formKey.value && !data.unsaved && window.history.replaceState) {
-    var address = new URL(window.location.href);
-    if (address.searchParams.get("form") !== formKey.value) {
-      address.searchParams.set("form", formKey.value);
-      window.history.replaceState(window.history.state, "", address.href);
-    }
-  }
+  previewed = currentText(); // what the server rendered the preview and the count for
 
   title.addEventListener("input", function () {
     previewHeading.textContent = title.value || data.textUntitled;

@@ -112,9 +112,11 @@ def test_new_post_and_new_page_have_their_own_autosave(app, logged_in):
         (None, PAGE, "About", "Page text"),
         (None, POST, "A new post", "Post text"),
     ]
-    page = logged_in.get("/editor/pages/new").get_data(as_text=True)
+    page = logged_in.get("/editor/pages/new", follow_redirects=True).get_data(as_text=True)
     assert "Unsaved text was kept" in page and 'data-body="Page text"' in page
-    restored = logged_in.get("/editor/posts/new?restore=autosave").get_data(as_text=True)
+    restored = logged_in.get("/editor/posts/new?restore=autosave", follow_redirects=True).get_data(
+        as_text=True
+    )
     assert 'value="A new post"' in restored and "Post text</textarea>" in restored
 
     logged_in.post(
@@ -202,7 +204,7 @@ def test_with_csrf_on_a_script_needs_the_token_and_gets_json(tmp_path):
     login = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login).group(1)
     client.post("/login", data={"username": "alice", "password": PASSWORD, "csrf_token": token})
-    editor = client.get("/editor/posts/new").get_data(as_text=True)
+    editor = client.get("/editor/posts/new", follow_redirects=True).get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', editor).group(1)
 
     refused = autosave(client, title="t", body="no token")

@@ -322,7 +322,7 @@ def test_the_author_logs_in_and_writes_with_the_keyboard_alone(live_app, page):
 
     path += focus_path(page, "a.button")  # "Write a new post"
     page.keyboard.press("Enter")
-    page.wait_for_url("**/editor/posts/new")
+    page.wait_for_url("**/editor/posts/new?form=*")
     path += focus_path(page, "#title")
     page.keyboard.type("Écrire au clavier")
     path += focus_path(page, "#body", limit=2)

@@ -9,6 +9,7 @@ import time
 from io import BytesIO
 from urllib.parse import urlsplit
 
+import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
@@ -96,6 +97,37 @@ def test_the_live_preview_heading_shows_the_title_in_french_typography(live_app,
     expect(page.locator("#preview-heading")).to_have_text("Sans titre")
 
 
+@pytest.mark.parametrize("form", ["new", "edit"])
+def test_back_to_the_form_shows_the_count_and_preview_of_its_fields(live_app, page, form):
+    """Back to the form, Chromium puts the typed text back after the page has loaded: the
+    count and the preview follow it, not the empty form the server sent."""
+    create_author(live_app)
+    post_id = create_post(live_app, "Story", "Saved text.")
+    log_in(page)
+    page.goto("/editor/posts/new" if form == "new" else f"/editor/posts/{post_id}/edit")
+    page.get_by_label("Title").fill("Typed title")
+    page.get_by_label("Text (Markdown)").fill("One *two* three four five.")
+    expect(page.locator("#word-count")).to_have_text("5 words")
+    page.get_by_role("link", name="Images").click()
+    page.go_back()
+    expect(page.get_by_label("Text (Markdown)")).to_have_value("One *two* three four five.")
+    expect(page.locator("#word-count")).to_have_text("5 words")
+    expect(page.locator("#preview-heading")).to_have_text("Typed title")
+    expect(page.locator("#preview-body em")).to_have_text("two")
+
+    # Shown again from the back-forward cache, the form may hold other values than when left.
+    page.evaluate(
+        """() => {
+            document.getElementById("title").value = "From the cache";
+            document.getElementById("body").value = "Six words in the cached form.";
+            window.dispatchEvent(new PageTransitionEvent("pageshow", {persisted: true}));
+        }"""
+    )
+    expect(page.locator("#word-count")).to_have_text("6 words")
+    expect(page.locator("#preview-heading")).to_have_text("From the cache")
+    expect(page.locator("#preview-body")).to_contain_text("Six words in the cached form.")
+
+
 def test_closing_without_saving_then_reopening_offers_the_autosave(live_app, page):
     create_author(live_app)
     post_id = create_post(live_app, "Story", "Saved text.")
@@ -152,6 +184,7 @@ def test_an_expired_session_keeps_the_text_in_the_browser(live_app, browser, liv
     # Left open: closing a page right after a navigation can hang Chromium; context.close() ends it.
     page.bring_to_front()
 
+    page.get_by_label("Tags").fill("kept, too")
     page.get_by_label("Text (Markdown)").fill("Typed after the session ended.")
     notice = page.locator("#session-notice")
     expect(notice).to_contain_text("Your session has expired")
@@ -168,6 +201,9 @@ def test_an_expired_session_keeps_the_text_in_the_browser(live_app, browser, liv
     expect(offer).to_contain_text("This browser kept text you typed on")
     offer.get_by_role("button", name="Restore").click()
     expect(page.get_by_label("Text (Markdown)")).to_have_value("Typed after the session ended.")
+    # The other fields typed with it come back too, and the page says so.
+    expect(page.get_by_label("Tags")).to_have_value("kept, too")
+    expect(offer).to_contain_text("with the other fields as you had filled them in")
 
     def autosaved():
         with live_app.app_context():

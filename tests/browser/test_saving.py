@@ -66,9 +66,10 @@ def test_enter_in_a_field_saves_the_post(live_app, open_context, scripts):
     expect(page.get_by_role("button", name="Save", exact=True)).to_have_count(1)
 
 
-def test_back_then_save_updates_the_post_rather_than_copying_it(live_app, open_context):
+@pytest.mark.parametrize("scripts", [True, False], ids=["scripts", "no-scripts"])
+def test_back_then_save_updates_the_post_rather_than_copying_it(live_app, open_context, scripts):
     create_author(live_app)
-    page = open_context().new_page()
+    page = open_context(java_script_enabled=scripts).new_page()
     log_in(page)
     page.goto("/editor/posts/new")
     page.get_by_label("Title").fill("Once")
@@ -111,6 +112,44 @@ def test_a_save_after_the_session_ended_comes_back_with_its_text(live_app, open_
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_text("Draft saved.")).to_be_visible()
     assert bodies(live_app) == ["Saved text, then more typed later."]
+
+
+@pytest.mark.parametrize("scripts", [True, False], ids=["scripts", "no-scripts"])
+def test_a_save_after_the_session_ended_brings_every_field_back(live_app, open_context, scripts):
+    create_author(live_app)
+    context = open_context(java_script_enabled=scripts)
+    page = context.new_page()
+    log_in(page)
+    page.goto("/editor/posts/new")
+    page.get_by_label("Title").fill("Kept whole")
+    page.get_by_label("Text (Markdown)").fill("Every field comes back.")
+    page.get_by_label("Address (slug)").fill("kept-whole")
+    page.get_by_label("Tags").fill("notes, voyage")
+    page.get_by_label("Status").select_option("published")
+    page.get_by_label("Publication date").fill("2031-05-04T09:30")
+    page.get_by_label("Allow comments").uncheck()
+    context.clear_cookies()
+    page.get_by_role("button", name="Save", exact=True).click()
+
+    expect(page.get_by_text("everything you had filled in back in the form")).to_be_visible()
+    page.get_by_label("Username").fill("alice")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_text("everything you had filled in is back in the form")).to_be_visible()
+    expect(page.get_by_label("Title")).to_have_value("Kept whole")
+    expect(page.get_by_label("Text (Markdown)")).to_have_value("Every field comes back.")
+    expect(page.get_by_label("Address (slug)")).to_have_value("kept-whole")
+    expect(page.get_by_label("Tags")).to_have_value("notes, voyage")
+    expect(page.get_by_label("Status")).to_have_value("published")
+    expect(page.get_by_label("Publication date")).to_have_value("2031-05-04T09:30")
+    expect(page.get_by_label("Allow comments")).not_to_be_checked()
+    expect(page.locator(NOTICES).locator("visible=true")).to_have_count(1)
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_text("Post scheduled for")).to_be_visible()
+    with live_app.app_context():
+        post = db.session.scalar(select(Post))
+        assert (post.slug, post.allow_comments) == ("kept-whole", False)
+        assert [tag.name for tag in post.tags] == ["notes", "voyage"]
 
 
 def test_a_conflict_shows_the_changes_and_replaces_only_when_asked(live_app, open_context):

@@ -127,7 +127,9 @@ def test_oversize_file_is_refused_with_the_limit_in_the_message(app, logged_in):
     response = upload(logged_in, big, headers=FETCH)
     assert response.status_code == 400
     assert response.json["message"] == "This file is too large: images up to 200 KB are accepted."
-    assert "up to 200 KB" in logged_in.get("/editor/posts/new").get_data(as_text=True)
+    assert "up to 200 KB" in logged_in.get("/editor/posts/new", follow_redirects=True).get_data(
+        as_text=True
+    )
     assert stored(app) == ([], [])
 
 

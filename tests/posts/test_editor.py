@@ -179,7 +179,7 @@ def test_delete_asks_for_confirmation_then_deletes(app, logged_in, make_post):
 
 
 def test_the_editor_explains_line_breaks_and_the_basics_of_markdown(logged_in):
-    page = logged_in.get("/editor/posts/new").get_data(as_text=True)
+    page = logged_in.get("/editor/posts/new", follow_redirects=True).get_data(as_text=True)
     assert "a single line break is ignored" in page
     assert 'aria-describedby="body-help"' in page
     assert "<code>**bold**</code>" in page and "<code>[a link](https://example.com)</code>" in page

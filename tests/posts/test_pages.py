@@ -32,7 +32,7 @@ def make_page(make_post):
 
 
 def test_writing_a_page_in_the_editor(app, logged_in, client):
-    form = logged_in.get("/editor/pages/new").get_data(as_text=True)
+    form = logged_in.get("/editor/pages/new", follow_redirects=True).get_data(as_text=True)
     assert "New page" in form and 'name="nav_order"' in form
     assert 'name="tags"' not in form and 'name="published_at"' not in form
 

@@ -26,6 +26,7 @@ class FormFields(HTMLParser):
         super().__init__()
         self.action, self.inside, self.fields = action, False, {}
         self._textarea: str | None = None
+        self._select: str | None = None
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -37,6 +38,16 @@ class FormFields(HTMLParser):
         elif self.inside and tag == "textarea":
             self._textarea = attrs["name"]
             self.fields[self._textarea] = ""
+        elif self.inside and tag == "select":
+            self._select = attrs["name"]
+        elif self._select and tag == "option":
+            # A browser sends the selected option, else the first.
+            first = self._select not in self.fields
+            self.fields[self._select] = (
+                attrs.get("value") or ""
+                if first or "selected" in attrs
+                else self.fields[self._select]
+            )
 
     def handle_data(self, data):
         if self._textarea:
@@ -48,6 +59,8 @@ class FormFields(HTMLParser):
             text = self.fields[self._textarea].replace("\r\n", "\n")
             self.fields[self._textarea] = text.removeprefix("\n")
             self._textarea = None
+        elif tag == "select":
+            self._select = None
         elif tag == "form":
             self.inside = False
 
@@ -64,7 +77,8 @@ def post_count(app) -> int:
 
 
 def new_form_key(client, url="/editor/posts/new") -> str:
-    return FORM_KEY_RE.search(client.get(url).get_data(as_text=True)).group(1)
+    page = client.get(url, follow_redirects=True).get_data(as_text=True)
+    return FORM_KEY_RE.search(page).group(1)
 
 
 # --- One post per new-post form ------------------------------------------------------------------
@@ -110,8 +124,43 @@ def test_the_new_post_form_opened_again_with_its_key_says_it_saved_already(app, 
     assert "This form already saved “Once”" in page
     assert FORM_KEY_RE.search(page).group(1) == key
     # A key it did not make is not taken: the form gets a fresh one.
-    page = logged_in.get("/editor/posts/new?form=<script>").get_data(as_text=True)
+    page = logged_in.get("/editor/posts/new?form=<script>", follow_redirects=True)
+    page = page.get_data(as_text=True)
     assert FORM_KEY_RE.search(page).group(1) not in (key, "<script>")
+
+
+def test_back_then_save_without_scripts_lands_on_the_first_post(app, logged_in):
+    """Without the script, as Chromium does it: Back fetches the form's address again and puts
+    back the text typed in it, never a hidden field (the new form key would make a copy)."""
+    opened = logged_in.get("/editor/posts/new", follow_redirects=True)
+    address = opened.request.full_path  # the history entry Back returns to
+    typed = {"title": "Once", "body": "First."}
+    fields = form_fields(opened.get_data(as_text=True), "/editor/posts/new")
+    first = logged_in.post(address, data=fields | typed | {"action": "save"})
+    assert first.status_code == 302
+
+    back = logged_in.get(address).get_data(as_text=True)
+    assert "This form already saved “Once”" in back
+    fields = form_fields(back, "/editor/posts/new") | typed | {"body": "First, and a fix."}
+    again = logged_in.post(address, data=fields | {"action": "save"})
+    assert again.headers["Location"] == first.headers["Location"]
+    assert post_count(app) == 1
+    assert get_post(app, title="Once").body == "First, and a fix."
+    page = logged_in.get(again.headers["Location"]).get_data(as_text=True)
+    assert "This form had already saved this post: it was updated, not saved twice." in page
+
+
+def test_a_new_post_form_always_has_its_key_in_its_address(app, logged_in):
+    for url in ("/editor/posts/new", "/editor/pages/new", "/editor/posts/new?form=<script>"):
+        response = logged_in.get(url)
+        assert response.status_code == 302
+        key = re.search(r"[?&]form=([\w-]+)", response.headers["Location"]).group(1)
+        page = logged_in.get(response.headers["Location"]).get_data(as_text=True)
+        assert FORM_KEY_RE.search(page).group(1) == key
+        assert f'action="{url.partition("?")[0]}?form={key}"' in page
+    # What else the address asked for goes along.
+    response = logged_in.get("/editor/posts/new?restore=autosave")
+    assert "restore=autosave" in response.headers["Location"]
 
 
 def test_two_new_post_forms_make_two_posts(app, logged_in):
@@ -159,10 +208,165 @@ def test_a_save_without_a_session_says_so_and_leads_back_with_the_text(csrf_app,
     login = client.post("/login", data=fields)
     assert login.status_code == 302
     assert login.headers["Location"].startswith(url + "?")
-    editor = client.get(login.headers["Location"]).get_data(as_text=True)
+    editor = client.get(login.headers["Location"], follow_redirects=True).get_data(as_text=True)
     assert form_fields(editor, url)["title"] == "Kept"
     assert form_fields(editor, url)["body"] == "Typed while\nlogged out."
     assert post_count(csrf_app) == 0  # in the form, saved when she saves
+
+
+def log_in_from(client, page: str):
+    """Log in with the form of the login page `page`, as a browser sends it."""
+    fields = form_fields(page, "/login") | {"username": "alice", "password": PASSWORD}
+    login = client.post("/login", data=fields)
+    assert login.status_code == 302
+    return login.headers["Location"]
+
+
+@pytest.mark.parametrize(
+    ("url", "choices"),
+    [
+        (
+            "/editor/posts/new",
+            # allow_comments unticked: a browser leaves it out.
+            {"slug": "kept-address", "tags": "notes, voyage", "published_at": "2031-05-04T09:30"},
+        ),
+        ("/editor/pages/new", {"slug": "kept-page", "nav_order": "3"}),
+    ],
+    ids=["post", "page"],
+)
+def test_a_save_without_a_session_brings_every_field_back(csrf_app, url, choices):
+    client = csrf_app.test_client()
+    typed = {"title": "Kept", "body": "Typed while logged out.", "status": PUBLISHED} | choices
+    sent = {"csrf_token": "stale", "form_key": "k" * 32, "version": "", "action": "save"} | typed
+    response = client.post(url, data=sent, headers={"Origin": "http://blog.test"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 401
+    assert "the editor opens with everything you had filled in back in the form" in page
+
+    editor = client.get(log_in_from(client, page))
+    page = editor.get_data(as_text=True)
+    assert editor.status_code == 200
+    assert "You are logged in again: everything you had filled in is back in the form" in page
+    fields = form_fields(page, url)
+    assert {name: fields.get(name) for name in typed} == typed
+    assert "allow_comments" not in fields  # still unticked
+    assert post_count(csrf_app) == 0  # in the form, saved when she saves
+
+    assert client.post(url, data=fields | {"action": "save"}).status_code == 302
+    post = get_post(csrf_app, title="Kept")
+    assert (post.slug, post.status, post.body) == (choices["slug"], PUBLISHED, typed["body"])
+    if "tags" in choices:
+        assert [tag.name for tag in post.tags] == ["notes", "voyage"]
+        assert post.published_at.year == 2031 and not post.allow_comments
+    else:
+        assert post.nav_order == 3
+
+
+def test_back_then_save_after_the_session_ended_comes_back_on_the_first_post(csrf_app):
+    client = csrf_app.test_client()
+    csrf_login(client)
+    opened = client.get("/editor/posts/new", follow_redirects=True)
+    address = opened.request.full_path
+    typed = {"title": "Once", "body": "First.", "tags": "notes", "action": "save"}
+    fields = form_fields(opened.get_data(as_text=True), "/editor/posts/new") | typed
+    first = client.post(address, data=fields)
+    back = client.get(address).get_data(as_text=True)
+    fields = form_fields(back, "/editor/posts/new") | typed | {"body": "First, and a fix."}
+    client = csrf_app.test_client()  # the session ended before this Save
+    page = client.post(address, data=fields).get_data(as_text=True)
+
+    editor = client.get(log_in_from(client, page))
+    assert editor.request.path == first.headers["Location"]
+    fields = form_fields(editor.get_data(as_text=True), "/edit")
+    assert (fields["body"], fields["tags"]) == ("First, and a fix.", "notes")
+    assert (
+        client.post(first.headers["Location"], data=fields | {"action": "save"}).status_code == 302
+    )
+    assert post_count(csrf_app) == 1
+    assert get_post(csrf_app, title="Once").body == "First, and a fix."
+
+
+def test_an_edit_that_changed_only_its_tags_keeps_them_through_the_login(csrf_app):
+    with csrf_app.app_context():
+        post = Post(title="Story", slug="story", body="Saved.", status=DRAFT, author_id=1)
+        db.session.add(post)
+        db.session.commit()
+        post_id = post.id
+    client = csrf_app.test_client()
+    url = f"/editor/posts/{post_id}/edit"
+    sent = post_form(title="Story", body="Saved.", tags="new, tags", status=DRAFT, version="1")
+    page = client.post(url, data=sent).get_data(as_text=True)
+    editor = client.get(log_in_from(client, page)).get_data(as_text=True)
+    fields = form_fields(editor, url)
+    assert (fields["tags"], fields["body"], fields["version"]) == ("new, tags", "Saved.", "1")
+    assert client.post(url, data=fields | {"action": "save"}).status_code == 302
+    assert [tag.name for tag in get_post(csrf_app, id=post_id).tags] == ["new", "tags"]
+
+
+def test_an_edit_kept_through_the_login_still_asks_before_replacing_a_newer_save(csrf_app):
+    """The form keeps the version it was opened at: a save made elsewhere meanwhile is shown,
+    not silently replaced by the text that waited for the login."""
+    with csrf_app.app_context():
+        post = Post(title="Story", slug="story", body="Saved.", status=DRAFT, author_id=1)
+        db.session.add(post)
+        db.session.commit()
+        post_id = post.id
+    client = csrf_app.test_client()
+    url = f"/editor/posts/{post_id}/edit"
+    page = client.post(url, data=post_form(title="Story", body="Mine.", version="1"))
+    with csrf_app.app_context():  # another tab saves while she logs in again
+        post = db.session.get(Post, post_id)
+        post.body, post.version = "Theirs.", 2
+        db.session.commit()
+    editor = client.get(log_in_from(client, page.get_data(as_text=True))).get_data(as_text=True)
+    fields = form_fields(editor, url)
+    assert (fields["body"], fields["version"]) == ("Mine.", "1")
+    again = client.post(url, data=fields | {"action": "save"})
+    assert again.status_code == 409
+    assert get_post(csrf_app, id=post_id).body == "Theirs."
+
+
+def lost_save_then_login(app, **fields):
+    """A new post's Save sent with no session, then the login from the page it got."""
+    client = app.test_client()
+    page = client.post("/editor/posts/new", data=post_form(**fields)).get_data(as_text=True)
+    fields = form_fields(page, "/login") | {"username": "alice", "password": PASSWORD}
+    login = client.post("/login", data=fields)
+    # Handed back in the session cookie: past 4 KB a browser refuses it, and the login too.
+    assert len(login.headers["Set-Cookie"].partition(";")[0]) < 4093
+    editor = client.get(login.headers["Location"], follow_redirects=True)
+    return page, editor.get_data(as_text=True)
+
+
+def test_the_longest_fields_the_form_takes_come_back(csrf_app):
+    # As many characters as the fields take, that compress badly.
+    tags = "".join("abcdefghijklmnopqrstuvwxyz, "[(n * 7919) % 28] for n in range(1000)).strip()
+    slug = "".join("abcdefghijklmnopqrstuvwxyz0123456789"[(n * 7919) % 36] for n in range(200))
+    page, editor = lost_save_then_login(csrf_app, title="Long", tags=tags, slug=slug)
+    assert "everything you had filled in back in the form" in page
+    fields = form_fields(editor, "/editor/posts/new")
+    assert (fields["tags"], fields["slug"]) == (tags, slug)
+
+
+def test_fields_too_long_for_the_session_are_not_promised(csrf_app):
+    tags = "".join(chr(0x4E00 + (n * 7919) % 20000) for n in range(1000))  # a kilo of kanji
+    page, editor = lost_save_then_login(csrf_app, title="Long", body="Text.", tags=tags)
+    assert "everything you had filled in" not in page
+    assert "the editor opens with your text in the form" in page
+    assert form_fields(editor, "/editor/posts/new")["body"] == "Text."
+    assert "The autosaved text is in the form below." in editor
+
+
+def test_the_login_carries_every_field_of_the_post_form():
+    """Keep in step: a field added to the post form comes back after a lost session too (the
+    text as the autosave, the form's key in the address, the token is made anew)."""
+    from wtforms.fields.core import UnboundField
+
+    from cms.web.desk.forms import PostForm
+    from cms.web.desk.session_ends import KEPT_FIELDS
+
+    fields = {name for name in dir(PostForm) if isinstance(getattr(PostForm, name), UnboundField)}
+    assert fields == set(KEPT_FIELDS) | {"title", "body", "form_key"}
 
 
 def test_a_french_site_does_not_call_it_a_form_from_another_site(csrf_app):

@@ -294,7 +294,8 @@ def editor_pages(site: SampleSite) -> dict[str, str]:
     """Every page type of the author's desk, by name: its address on the sample site."""
     return {
         "dashboard": "/editor/",
-        "new-post": "/editor/posts/new",
+        # With its form's key, as the desk's "new" address sends every author on to.
+        "new-post": "/editor/posts/new?form=sample-new-post-form-0001",
         "edit-post": f"/editor/posts/{site.post_id}/edit",
         "edit-draft": f"/editor/posts/{site.draft_id}/edit",
         "delete-post": f"/editor/posts/{site.post_id}/delete",
@@ -309,7 +310,7 @@ def editor_pages(site: SampleSite) -> dict[str, str]:
         "delete-image": f"/editor/media/{site.upload_id}/delete",
         "describe-image": f"/editor/media/{site.upload_id}/description",
         "pages": "/editor/pages",
-        "new-page": "/editor/pages/new",
+        "new-page": "/editor/pages/new?form=sample-new-page-form-0001",
         "revisions": f"/editor/posts/{site.post_id}/revisions",
         "revision": f"/editor/posts/{site.post_id}/revisions/{site.revision_id}",
         "restore": f"/editor/posts/{site.post_id}/revisions/{site.revision_id}/restore",

@@ -19,11 +19,13 @@ class LoginForm(FlaskForm):
     )
     next = HiddenField()
     # A post form's text that reached the desk after the session ended (the desk's
-    # session_ends): shown, and kept as the author's autosave once she is logged in.
+    # session_ends): shown, and kept as the author's autosave once she is logged in; its other
+    # fields, as the desk packed them, are handed back to the editor (take_kept_fields).
     kept_title = StringField(_l("Title"), filters=[one_line])
     kept_body = TextAreaField(_l("Text"), filters=[without_controls])
     kept_post = HiddenField()
     kept_kind = HiddenField()
+    kept_fields = HiddenField()
 
     @property
     def keeps_text(self) -> bool:

@@ -3,6 +3,7 @@ network (cms.authors.password_attempts); logout as a POST."""
 
 import functools
 import hmac
+import json
 import math
 
 from flask import (
@@ -76,6 +77,24 @@ def wait_message(seconds: float) -> str:
     )
 
 
+# Where the login leaves a post form's other fields for the editor page it leads to: in the
+# session cookie, which a browser refuses past 4 KB, and the login with it. So they are kept up
+# to this many characters as the session stores them (JSON, non-ASCII escaped): a whole form
+# in a Latin script, a few hundred characters of tags in another.
+_KEPT_FIELDS = "kept_fields"
+KEPT_FIELDS_MAX = 2000
+
+
+def kept_fields_fit(packed: str) -> bool:
+    """Whether the packed fields fit in the session beside the login (see KEPT_FIELDS_MAX)."""
+    return len(json.dumps(packed)) <= KEPT_FIELDS_MAX
+
+
+def take_kept_fields() -> str | None:
+    """The post form's other fields this login carried (as the desk packed them), once."""
+    return session.pop(_KEPT_FIELDS, None)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
@@ -118,6 +137,8 @@ def login():
     db.session.commit()
     session.clear()  # a fresh session at login: nothing planted before it survives
     login_user(author)
+    if form.keeps_text and form.kept_fields.data and kept_fields_fit(form.kept_fields.data):
+        session[_KEPT_FIELDS] = form.kept_fields.data
     if first_login:
         flash(_("Welcome, %(name)s.", name=desk_name(author)), "success")
     else:

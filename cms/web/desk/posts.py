@@ -34,7 +34,7 @@ from ...revisions.diff import line_diff
 from ..templating import typeset
 from . import bp
 from .forms import ConfirmForm, PostForm
-from .session_ends import keeps_text, token_is_valid
+from .session_ends import KEPT_FIELDS, keeps_text, kept_fields, token_is_valid
 
 
 @bp.get("/")
@@ -120,11 +120,20 @@ EMPTY_TEXT_MESSAGE = _l(
 )
 
 
-def the_form_key() -> str:
-    """The key of a new post's form: the one it sent (or, opened again, that its address names),
-    else a fresh one."""
-    sent = request.form.get("form_key") if request.method == "POST" else request.args.get("form")
-    return form_key_or_none(sent) or new_form_key()
+def the_form_key() -> str | None:
+    """The key of a new post's form: the one it sent, else the one its address names (opened
+    again); None when neither is one."""
+    sent = request.form.get("form_key") if request.method == "POST" else None
+    return form_key_or_none(sent) or form_key_or_none(request.args.get("form"))
+
+
+def with_a_form_key():
+    """The new-post form's address with a fresh key in it. Back to the form, a browser asks for
+    that address again and puts back the text typed in it but no hidden field (Chromium), so
+    only the address can say it is the same form: saved again, it updates the post it made
+    instead of making a copy (posts.post_made_by_form)."""
+    args = request.args.to_dict() | {"form": new_form_key()}
+    return redirect(url_for(request.endpoint, **(request.view_args or {}), **args))
 
 
 def edit_post(post: Post | None, kind: str = POST):
@@ -134,6 +143,10 @@ def edit_post(post: Post | None, kind: str = POST):
     replaces the other version only when the author asks (action "overwrite")."""
     kind = post.kind if post is not None else kind
     form_key = the_form_key() if post is None else None
+    if post is None and form_key is None:
+        if request.method == "GET":
+            return with_a_form_key()
+        form_key = new_form_key()
     made_by_form = post_made_by_form(form_key)
     sent_again = request.method == "POST" and made_by_form is not None
     if sent_again:
@@ -141,15 +154,19 @@ def edit_post(post: Post | None, kind: str = POST):
         # of which it saw the first version only.
         post, kind = made_by_form, made_by_form.kind
     data = form_data(post) if post else None
-    autosave = None
+    autosave = kept = None
     if request.method == "GET" and made_by_form is None:
         autosave = pending_autosave(current_user.id, post, kind)
+        if request.args.get("restore") == "autosave":
+            kept = kept_fields(post, kind)  # the rest of a form whose save waited for a login
     restored = False
     if autosave is not None and request.args.get("restore") == "autosave":
         # Only the form shows the autosaved text: the post changes when the author saves.
         data = (data or {}) | {"title": autosave.title, "body": autosave.body}
         autosave, restored = None, True
-    form = PostForm(post_id=post.id if post else None, kind=kind, data=data)
+    # Form data: what the request sent, or on a GET the fields that waited for the login.
+    sent = {} if kept is None else {"formdata": kept}
+    form = PostForm(**sent, post_id=post.id if post else None, kind=kind, data=data)
     form.form_key.data = form_key
     if sent_again:
         form.version.data = FIRST_VERSION
@@ -223,6 +240,8 @@ def edit_post(post: Post | None, kind: str = POST):
         confirm_empty=confirm_empty,
         autosave=autosave,
         restored=restored,
+        logged_in_again=kept is not None,
+        kept_fields=KEPT_FIELDS,
         upload=upload,
         upload_markdown=image_markdown(upload, request.form.get("image_alt", "")) if upload else "",
         upload_error=upload_error,
