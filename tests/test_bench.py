@@ -193,6 +193,9 @@ def test_statement_labels_name_the_table_and_the_column_selected_on():
         == "SELECT count comments by post_id"
     )
     assert label("INSERT INTO comments (body) VALUES ('x')") == "INSERT comments"
+    assert label("SELECT tags.id FROM tags, post_tags WHERE 1 = post_tags.post_id") == (
+        "SELECT tags by post_id"
+    )
     # The same read at another moment is the same statement.
     assert statement_key(
         "SELECT * FROM posts WHERE published_at <= '2026-12-04 21:35:00.902252'"
