@@ -155,10 +155,11 @@ def _inprocess_table(run: Run) -> list[str]:
     each, change = ip["per_comment"], ip["after_change"]
     lines.append(f"| each extra comment shown (50 against 20) | {each['causerie_ms']:.3f} | "
                  f"{each['lean_ms']:.3f} | {_num(each['ratio'], '.2f')} | | | | | |")  # fmt: skip
+    repeated = f" ({', '.join(change['repeated'])})" if change.get("repeated") else ""
     lines.append(f"| post page, first request after a content change (against the uncached "
                  f"render) | {change['first_ms']:.2f} | {change['uncached_ms']:.2f} | "
                  f"{change['over_ms']:+.2f} ms | {change['statements']}, "
-                 f"{change['transactions']} BEGIN | | | | |")  # fmt: skip
+                 f"{change['transactions']} BEGIN{repeated} | | | | |")  # fmt: skip
     return lines
 
 

@@ -159,11 +159,16 @@ def is_control(sql: str) -> bool:
 
 def label(sql: str) -> str:
     """A short name for a statement: 'SELECT posts by slug', 'SELECT count comments by post_id',
-    'INSERT comments' (its verb, its first table and the first column it selects on)."""
+    'INSERT comments': its verb, the table and the first column it selects on, read outside
+    any subquery (a count over a subquery takes them from the subquery)."""
     verb = sql.lstrip().split(" ", 1)[0].upper()
-    table = TABLE_RE.search(sql)
-    count = " count" if "count(" in sql.lower() else ""
-    where = WHERE_RE.search(sql)
+    outer = sql
+    # Every parenthesis, innermost first, becomes a mark no name pattern matches.
+    while (inner := re.sub(r"\([^()]*\)", " ¤ ", outer)) != outer:
+        outer = inner
+    table = TABLE_RE.search(outer) or TABLE_RE.search(sql)
+    count = " count" if "count ¤" in outer.lower() else ""
+    where = WHERE_RE.search(outer) or WHERE_RE.search(sql)
     by = f" by {where.group(1) or where.group(2)}" if where else ""
     return f"{verb}{count} {table.group(1) if table else '?'}{by}"
 
@@ -355,6 +360,7 @@ def measure(site: Site, folder: Path, *, rounds: int, warm: int) -> dict:
         "statements": c_first.statements,
         "transactions": c_first.transactions,
         "labels": c_first.labels,
+        "repeated": c_first.repeated,  # within the request itself
     }
     print(f"  first request after a content change: {first.median_ms:.2f} ms against "
           f"{steady.median_ms:.2f} ms uncached", flush=True)  # fmt: skip

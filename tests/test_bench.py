@@ -193,6 +193,14 @@ def test_statement_labels_name_the_table_and_the_column_selected_on():
         == "SELECT count comments by post_id"
     )
     assert label("INSERT INTO comments (body) VALUES ('x')") == "INSERT comments"
+    # A list of posts with each one's count of comments (a subquery) reads posts.
+    assert (
+        label(
+            "SELECT posts.id, (SELECT count(comments.id) FROM comments WHERE comments.post_id = "
+            "posts.id) AS n FROM posts WHERE posts.kind = 'post' LIMIT 10"
+        )
+        == "SELECT posts by kind"
+    )
     assert label("SELECT tags.id FROM tags, post_tags WHERE 1 = post_tags.post_id") == (
         "SELECT tags by post_id"
     )
