@@ -12,6 +12,21 @@ from .abuse import AT_ONCE
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
+# The rows of the load table that the in-process table and the checks refer to.
+HELLO = "hello-world (Flask)"
+STATIC = "nginx static file (same bytes)"
+MICRO_CACHE = "post page via nginx micro-cache"
+PAGES = ("post page", "home page", "tag page", "feed")
+CACHED_ROWS = {
+    "post page": "post page (20 of its 50 comments shown)",
+    "home page": "home page",
+    "tag page": "tag page",
+    "feed": "feed",
+}
+POST_ROW = CACHED_ROWS["post page"]
+NOCACHE_ROW = "post page, page cache off"
+LEAN_ROWS = {page: f"lean reference: {page}" for page in PAGES}
+
 
 @dataclass
 class Row:
@@ -34,6 +49,10 @@ class Run:
     scale: list[dict] = field(default_factory=list)
     # The abuse section: "comments" (POST times), "at_once" (identical submissions), "texts".
     abuse: dict = field(default_factory=dict)
+    # In-process CPU and statements (bench/inprocess.py), Causerie beside the lean reference.
+    inprocess: dict = field(default_factory=dict)
+    # Issue 17's targets: name, causerie, reference, measured, target, ok (None: not measured).
+    targets: list[dict] = field(default_factory=list)
     # (name, passed, detail, decisive): with --quick only what is not a timing decides.
     checks: list[tuple[str, bool, str, bool]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -47,7 +66,9 @@ class Run:
 
     @property
     def ok(self) -> bool:
-        return all(ok for _, ok, _, decisive in self.checks if decisive)
+        """Every decisive check passed, and, outside --quick, every target measured was met."""
+        targets_met = self.mode == "quick" or all(t["ok"] is not False for t in self.targets)
+        return targets_met and all(ok for _, ok, _, decisive in self.checks if decisive)
 
 
 def _num(value: float | None, spec: str) -> str:
@@ -81,16 +102,112 @@ def table(run: Run) -> str:
         for entry in run.scale:
             lines.append(f"| {entry['page']} | {entry['site']} | {entry['p50_ms']:.2f} | "
                          f"{entry['p99_ms']:.2f} | {entry.get('cpu_ms', 0):.1f} |")  # fmt: skip
+    lines += _inprocess_table(run)
+    lines += _mixed_table(run.figures.get("mixed"))
+    lines += _memory_table(run.figures.get("memory"), run.figures.get("startup"))
     lines += _durability_table(run.figures.get("durability"))
     lines += _abuse_tables(run.abuse)
     lines += ["", "| check | result | detail |", "|---|---|---|"]
     for name, ok, detail, decisive in run.checks:
         verdict = "ok" if ok else ("FAIL" if decisive else "not met (--quick: not decisive)")
         lines.append(f"| {name} | {verdict} | {detail} |")
+    lines += _targets_table(run)
     notes = run.notes + [f"{row.name}: {row.note}" for row in run.rows if row.note]
     if notes:
         lines += [""] + [f"- {note}" for note in notes]
     return "\n".join(lines)
+
+
+def _inprocess_table(run: Run) -> list[str]:
+    """CPU per request in-process, Causerie beside the reference, with the load's figures."""
+    ip = run.inprocess
+    if not ip:
+        return []
+    loads = {row.name: row for row in run.rows}
+
+    def wrk(name: str | None) -> str:
+        row = loads.get(name) if name else None
+        if row is None or row.load is None:
+            return "–"
+        return f"{row.load.rps:,.0f} / {_num(row.cpu_ms, '.2f')}"
+
+    lines = ["", f"| in-process CPU per request (median of {ip['rounds']}) | Causerie ms | lean ms "
+             "| × lean | SQL statements (repeated) | lean statements | HTML | load: Causerie req/s "
+             "/ CPU ms | load: lean req/s / CPU ms |",
+             "|---|---:|---:|---:|---|---:|---|---:|---:|"]  # fmt: skip
+    for row in ip["rows"]:
+        key = row.get("wrk")
+        uncached = row["page"].endswith("uncached")
+        ours = (NOCACHE_ROW if key == "post page" else None) if uncached else CACHED_ROWS.get(key)
+        repeated = f" ({', '.join(row['repeated'])})" if row.get("repeated") else ""
+        transactions = row.get("transactions", 0)
+        begun = f", {transactions} BEGIN" if transactions else ""
+        html = row.get("markup") or (
+            f"{row['causerie_bytes']:,} / {row['lean_bytes']:,} B" if "POST" not in row["page"]
+            else "–"
+        )  # fmt: skip
+        lines.append(
+            f"| {row['page']} | {row['causerie_ms']:.2f} | {row['lean_ms']:.2f} | "
+            f"{row['ratio']:.2f} | {row.get('statements', '–')}{begun}{repeated} | "
+            f"{row.get('lean_statements', '–')} | {html} | {wrk(ours)} | "
+            f"{wrk(LEAN_ROWS.get(key) if key else None)} |"
+        )
+    each, change = ip["per_comment"], ip["after_change"]
+    lines.append(f"| each extra comment shown (50 against 20) | {each['causerie_ms']:.3f} | "
+                 f"{each['lean_ms']:.3f} | {_num(each['ratio'], '.2f')} | | | | | |")  # fmt: skip
+    repeated = f" ({', '.join(change['repeated'])})" if change.get("repeated") else ""
+    lines.append(f"| post page, first request after a content change (against the uncached "
+                 f"render) | {change['first_ms']:.2f} | {change['uncached_ms']:.2f} | "
+                 f"{change['over_ms']:+.2f} ms | {change['statements']}, "
+                 f"{change['transactions']} BEGIN{repeated} | | | | |")  # fmt: skip
+    return lines
+
+
+def _mixed_table(mixed: dict | None) -> list[str]:
+    if not mixed:
+        return []
+    lines = ["", f"| mixed load: readers on {' and '.join(mixed['paths'])} (median of "
+             f"{mixed['rounds']} × {mixed['seconds']:g} s) | req/s | p50 ms | p99 ms | errors |",
+             "|---|---:|---:|---:|---:|"]  # fmt: skip
+    for label, key in (("readers alone", "alone"), (
+            f"beside commenters ({mixed['comments_accepted']} comments accepted, "
+            f"{mixed['comments_per_second']:.1f}/s)", "with_commenters")):  # fmt: skip
+        f = mixed[key]
+        lines.append(f"| {label} | {f['rps']:,.0f} | {f['p50_ms']:.2f} | {f['p99_ms']:.2f} | "
+                     f"{f['errors']} |")  # fmt: skip
+    return lines
+
+
+def _memory_table(memory: dict | None, startup: dict | None) -> list[str]:
+    lines = []
+    if memory:
+        lines += ["", "| memory after the loads (master + workers, /proc/PID/smaps_rollup) | "
+                  "processes | PSS MiB | USS MiB | RSS MiB |", "|---|---:|---:|---:|---:|"]  # fmt: skip
+        for name, m in memory.items():
+            lines.append(f"| {name} | {m['processes']} | {m['pss']:.1f} | {m['uss']:.1f} | "
+                         f"{m['rss']:.1f} |")  # fmt: skip
+    if startup:
+        lines += ["", f"| start-up in a fresh interpreter (median of {startup['runs']}) | wall ms "
+                  "| CPU ms |",
+                  "|---|---:|---:|",
+                  f"| import cms + create_app() | {startup['wall_s'] * 1000:.0f} | "
+                  f"{startup['cpu_s'] * 1000:.0f} |",
+                  f"| the libraries alone ({startup['library_modules']} modules a worker holds) | "
+                  f"{startup['libraries_wall_s'] * 1000:.0f} | "
+                  f"{startup['libraries_cpu_s'] * 1000:.0f} |"]  # fmt: skip
+    return lines
+
+
+def _targets_table(run: Run) -> list[str]:
+    if not run.targets:
+        return []
+    lines = ["", "| target (issue 17) | Causerie | reference | measured | target | verdict |",
+             "|---|---|---|---:|---|---|"]  # fmt: skip
+    for t in run.targets:
+        verdict = "–" if t["ok"] is None else ("meets" if t["ok"] else "misses")
+        lines.append(f"| {t['name']} | {t['causerie']} | {t['reference']} | {t['measured']} | "
+                     f"{t['target']} | {verdict} |")  # fmt: skip
+    return lines
 
 
 def _durability_table(durability: dict | None) -> list[str]:

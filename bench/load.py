@@ -64,11 +64,14 @@ def run_wrk(
     threads: int = 2,
     post_form: CommentForm | None = None,
     run_id: str = "0",
+    paths: list[str] | None = None,
 ) -> Load:
     """Load `url` with wrk for `seconds`; with post_form, POST the comment form instead of
-    GETting the page."""
-    script = HERE / ("comment.lua" if post_form else "report.lua")
+    GETting the page; with paths, GET those pages of url's server in turn."""
+    script = HERE / ("comment.lua" if post_form else "mixed.lua" if paths else "report.lua")
     env = os.environ | {"BENCH_DIR": str(HERE), "BENCH_RUN": run_id}
+    if paths:
+        env["BENCH_PATHS"] = " ".join(paths)
     with tempfile.NamedTemporaryFile("w", suffix=".tokens", encoding="ascii") as supply:
         if post_form:
             # More tokens than the fastest server could take in the time: wrk cannot sign them.
@@ -126,15 +129,22 @@ def _request(
 
 
 def run_python(
-    url: str, *, seconds: float, post_form: CommentForm | None = None, run_id: str = "0"
+    url: str,
+    *,
+    seconds: float,
+    post_form: CommentForm | None = None,
+    run_id: str = "0",
+    paths: list[str] | None = None,
 ) -> Load:
-    """A sequential client for --quick: enough to prove every page answers, not to measure."""
+    """A sequential client for --quick: enough to prove every page answers, not to measure.
+    With paths, GETs those pages of url's server in turn."""
     parts = urlsplit(url)
     path = (
         post_form.path
         if post_form
         else (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     )
+    turns = paths or [path]
     latencies: list[float] = []
     errors = redirects = shown_again = size = 0
     start = time.perf_counter()
@@ -147,7 +157,9 @@ def run_python(
         connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
         began = time.perf_counter()
         try:
-            status, data = _request(connection, "POST" if post_form else "GET", path, body)
+            status, data = _request(
+                connection, "POST" if post_form else "GET", turns[n % len(turns)], body
+            )
         except OSError:
             errors += 1
             continue

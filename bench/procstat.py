@@ -46,6 +46,25 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
+def memory_mib(pids: list[int]) -> dict[str, float]:
+    """RSS, PSS and USS of these processes added up, in MiB, as the kernel counts them
+    (/proc/<pid>/smaps_rollup). PSS shares each page among the processes mapping it, so the
+    sum over a master and its forked workers is what they take from the machine together; USS
+    is what each holds alone (what stopping it would free)."""
+    total = {"rss": 0, "pss": 0, "uss": 0}
+    for pid in pids:
+        try:
+            lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            name, _colon, rest = line.partition(":")
+            if name in ("Rss", "Pss", "Private_Clean", "Private_Dirty"):
+                kib = int(rest.split()[0])
+                total["uss" if name.startswith("Private") else name.lower()] += kib
+    return {key: kib / 1024 for key, kib in total.items()}
+
+
 def machine() -> dict:
     """nproc, CPU model and RAM of this machine, for the record."""
     model = "unknown"
