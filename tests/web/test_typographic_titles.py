@@ -128,6 +128,22 @@ def test_an_english_site_shows_titles_as_typed(app, client, make_post):
     assert feed.findtext(f"{ATOM}entry/{ATOM}title") == "It's here: really?"
 
 
+def test_the_tagline_is_typographic_in_the_header_the_meta_and_the_feed(french, client, post_id):
+    set_site(french, tagline="Notes d'une lectrice: curieuse!")
+    typeset = "Notes d’une lectrice\u00a0: curieuse\u202f!"
+    home = page(client, "/")
+    assert f'<p class="site-tagline">{typeset}</p>' in home
+    assert f'<meta name="description" content="{typeset}">' in home
+    feed = fromstring(client.get("/feed.xml").data)
+    assert feed.findtext(f"{ATOM}subtitle") == typeset
+
+
+def test_the_comment_queue_tabs_agree_in_french(app, logged_in, post_id):
+    add_comment(app, post_id, "Zoé", "Bien vu.", status="approved", language="fr")
+    queue = page(logged_in, "/editor/comments")
+    assert "Approuvés" in queue and "Indésirables" in queue
+
+
 def test_the_comment_queue_names_the_post_with_its_typographic_title(app, logged_in, post_id):
     add_comment(app, post_id, "Zoé", "Bien vu.", status="pending", language="fr")
     queue = page(logged_in, "/editor/comments")

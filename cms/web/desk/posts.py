@@ -74,9 +74,12 @@ def post_changes(form: PostForm, timezone: str) -> PostChanges:
     )
 
 
-def saved_message(post: Post) -> str:
+def saved_message(post: Post, was_published: bool) -> str:
+    """What the save did: a post already public is updated, not published again."""
     if post.state == "scheduled":
         return _("Post scheduled for %(when)s.", when=localized_datetime(post.published_at))
+    if post.state == PUBLISHED and was_published:
+        return _("Page updated.") if post.is_page else _("Post updated.")
     if post.state == PUBLISHED:
         return _("Page published.") if post.is_page else _("Post published.")
     return _("Draft saved.")
@@ -195,6 +198,7 @@ def edit_post(post: Post | None, kind: str = POST):
             form.body.errors = [*form.body.errors, EMPTY_TEXT_MESSAGE]
             confirm_empty = True
         else:
+            was_published = post is not None and post.state == PUBLISHED
             try:
                 saved = save_post(
                     post,
@@ -221,7 +225,7 @@ def edit_post(post: Post | None, kind: str = POST):
                 flash(str(SENT_TWICE_MESSAGE), "success")
                 return redirect(url_for("editor.edit", post_id=made.id))
             else:
-                message = saved_message(saved)
+                message = saved_message(saved, was_published)
                 if sent_again:
                     message = f"{message} {SENT_TWICE_MESSAGE}"
                 flash(message, "success")
