@@ -2,8 +2,9 @@
 behind `flask import-wxr`.
 
 It sits on top: it may import the features, the kernel (plumbing) and markup, and nothing imports
-it but create_app, which calls init_app. Inside, imports point down: records, then parser and
-filters, then content and report, then importer, then command.
+it but the app factory (cms/__init__.py), which calls init_app when a command line asks. Inside,
+imports point down: records, then parser and filters, then content and report, then importer,
+then command.
 """
 
 from __future__ import annotations
