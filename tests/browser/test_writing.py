@@ -27,6 +27,10 @@ def test_author_writes_and_visitor_reads(live_app, page, browser, live_server):
     page.get_by_label("Status").select_option("published")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Post published.")).to_be_visible()
+    # The message stands clear of the desk's navigation below it, not under it.
+    message = page.locator(".flash").bounding_box()
+    navigation = page.locator(".editor-nav").bounding_box()
+    assert navigation["y"] >= message["y"] + message["height"] + 8
 
     visitor = browser.new_context(base_url=live_server).new_page()
     visitor.goto("/")
