@@ -161,6 +161,9 @@ def test_a_new_post_form_always_has_its_key_in_its_address(app, logged_in):
     # What else the address asked for goes along.
     response = logged_in.get("/editor/posts/new?restore=autosave")
     assert "restore=autosave" in response.headers["Location"]
+    # As it came: never url_for's own options (an anchor, a scheme, another host).
+    response = logged_in.get("/editor/posts/new?_anchor=x&_external=1")
+    assert response.headers["Location"].startswith("/editor/posts/new?_anchor=x&_external=1&form=")
 
 
 def test_two_new_post_forms_make_two_posts(app, logged_in):

@@ -31,7 +31,7 @@ from ...posts import (
 )
 from ...previews import link_expires_at, preview_url
 from ...revisions.diff import line_diff
-from ..templating import typeset
+from ..templating import current_url, typeset
 from . import bp
 from .forms import ConfirmForm, PostForm
 from .session_ends import KEPT_FIELDS, keeps_text, kept_fields, token_is_valid
@@ -135,8 +135,7 @@ def with_a_form_key():
     that address again and puts back the text typed in it but no hidden field (Chromium), so
     only the address can say it is the same form: saved again, it updates the post it made
     instead of making a copy (posts.post_made_by_form)."""
-    args = request.args.to_dict() | {"form": new_form_key()}
-    return redirect(url_for(request.endpoint, **(request.view_args or {}), **args))
+    return redirect(current_url(form=new_form_key()))  # the rest of the query as it came
 
 
 def edit_post(post: Post | None, kind: str = POST):
