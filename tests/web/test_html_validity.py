@@ -97,7 +97,7 @@ def fetch_pages(tmp_path: Path) -> dict[str, str]:
     keep("session-ended", app.test_client().post(edit, data=post_form), 401)
     saved = author.post(edit, data=post_form | {"version": "1"}, follow_redirects=True)
     keep("flash", saved)
-    assert "Billet publié." in pages["flash"]
+    assert "Billet mis à jour." in pages["flash"]  # it was published already
     link = author.post(f"/editor/posts/{site.draft_id}/preview-link", follow_redirects=True)
     keep("edit-draft-link", link)
     match = PREVIEW_LINK_RE.search(pages["edit-draft-link"])
