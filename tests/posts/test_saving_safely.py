@@ -71,6 +71,15 @@ def form_fields(page: str, action: str) -> dict[str, str]:
     return parser.fields
 
 
+def saved_draft(app) -> int:
+    """The id of a draft "Story" whose saved text is "Saved." (version 1)."""
+    with app.app_context():
+        post = Post(title="Story", slug="story", body="Saved.", status=DRAFT, author_id=1)
+        db.session.add(post)
+        db.session.commit()
+        return post.id
+
+
 def post_count(app) -> int:
     with app.app_context():
         return db.session.scalar(select(func.count(Post.id)))
@@ -290,11 +299,7 @@ def test_back_then_save_after_the_session_ended_comes_back_on_the_first_post(csr
 
 
 def test_an_edit_that_changed_only_its_tags_keeps_them_through_the_login(csrf_app):
-    with csrf_app.app_context():
-        post = Post(title="Story", slug="story", body="Saved.", status=DRAFT, author_id=1)
-        db.session.add(post)
-        db.session.commit()
-        post_id = post.id
+    post_id = saved_draft(csrf_app)
     client = csrf_app.test_client()
     url = f"/editor/posts/{post_id}/edit"
     sent = post_form(title="Story", body="Saved.", tags="new, tags", status=DRAFT, version="1")
@@ -309,11 +314,7 @@ def test_an_edit_that_changed_only_its_tags_keeps_them_through_the_login(csrf_ap
 def test_an_edit_kept_through_the_login_still_asks_before_replacing_a_newer_save(csrf_app):
     """The form keeps the version it was opened at: a save made elsewhere meanwhile is shown,
     not silently replaced by the text that waited for the login."""
-    with csrf_app.app_context():
-        post = Post(title="Story", slug="story", body="Saved.", status=DRAFT, author_id=1)
-        db.session.add(post)
-        db.session.commit()
-        post_id = post.id
+    post_id = saved_draft(csrf_app)
     client = csrf_app.test_client()
     url = f"/editor/posts/{post_id}/edit"
     page = client.post(url, data=post_form(title="Story", body="Mine.", version="1"))
@@ -393,11 +394,7 @@ def test_a_wrong_password_on_the_session_page_keeps_the_text(csrf_app):
 
 
 def test_an_edit_saved_without_a_session_comes_back_to_the_post(csrf_app):
-    with csrf_app.app_context():
-        post = Post(title="Story", slug="story", body="Saved.", status=DRAFT, author_id=1)
-        db.session.add(post)
-        db.session.commit()
-        post_id = post.id
+    post_id = saved_draft(csrf_app)
     client = csrf_app.test_client()
     url = f"/editor/posts/{post_id}/edit"
     page = client.post(url, data=post_form(title="Story", body="Saved, then more.", version="1"))
